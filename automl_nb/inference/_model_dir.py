@@ -1,0 +1,191 @@
+"""The model folder: write it after training, read it back without any training code.
+
+Layout::
+
+    model/
+      model.pt             torch.save({"state_dict", "model_name", "task", "num_classes"
+                                       [, "model_kwargs"]})
+      settings.json        inference settings, v1 names as Azure writes them, plus
+                           "model_name" and "task"
+      labels.json          class names in class-index order
+      job.yaml             the resolved job spec
+      hyperparameters.json resolved hyperparameters (v2 names)
+      metrics.json         final validation metrics
+      plots/*.png          written by the training loop
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from automl_nb.errors import ModelError
+from automl_nb.inference._settings import default_inference_settings
+from automl_nb.tasks import Task
+from automl_nb.tasks import as_task
+
+MODEL_FILE = "model.pt"
+SETTINGS_FILE = "settings.json"
+LABELS_FILE = "labels.json"
+JOB_FILE = "job.yaml"
+HYPERPARAMETERS_FILE = "hyperparameters.json"
+METRICS_FILE = "metrics.json"
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with numpy/torch scalars, tuples, paths and enums made JSON-safe."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Task):
+        return value.value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist"):  # numpy arrays and scalars, torch tensors
+        return _jsonable(value.tolist())
+    if hasattr(value, "to_dict"):
+        return _jsonable(value.to_dict())
+    return str(value)
+
+
+def _atomic_write(path: Path, write: Any, *, binary: bool = False) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _write_json(path: Path, data: Any) -> None:
+    text = json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n"
+    _atomic_write(path, lambda fh: fh.write(text))
+
+
+def _job_text(job_yaml: Any) -> str:
+    if isinstance(job_yaml, str):
+        return job_yaml if job_yaml.endswith("\n") else job_yaml + "\n"
+    if isinstance(job_yaml, os.PathLike):
+        return Path(job_yaml).read_text(encoding="utf-8")
+    import yaml
+
+    if isinstance(job_yaml, Mapping):
+        return yaml.safe_dump(_jsonable(job_yaml), sort_keys=False)
+    from automl_nb.config import dump_job  # a JobSpec
+
+    return dump_job(job_yaml)
+
+
+def _unwrap(model: Any) -> Any:
+    # DistributedDataParallel keeps the model in .module, torch.compile in ._orig_mod.
+    for attr in ("module", "_orig_mod"):
+        inner = getattr(model, attr, None)
+        if inner is not None and hasattr(inner, "state_dict"):
+            model = inner
+    return model
+
+
+def save_model_dir(
+    model_dir: str | os.PathLike[str],
+    *,
+    model: Any,
+    model_name: str,
+    task: Task | str,
+    labels: Sequence[str],
+    settings: Mapping[str, Any] | None = None,
+    hyperparameters: Mapping[str, Any] | None = None,
+    job_yaml: Any = None,
+    metrics: Mapping[str, Any] | None = None,
+    model_kwargs: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a model folder that :func:`load_model` reads back.
+
+    Args:
+        model_dir: The folder (created if needed; files in it are replaced).
+        model: The trained ``torch.nn.Module`` (DDP / compiled wrappers are unwrapped).
+        model_name: Its registry name (``resnet18``, ``fasterrcnn_resnet50_fpn``).
+        task: The task.
+        labels: Class names in class-index order.
+        settings: Inference settings (v1 or v2 names) that override the defaults.
+        hyperparameters: Resolved hyperparameters (v2 names); written to
+            ``hyperparameters.json``, and the inference settings among them (crop sizes,
+            thresholds, tiling, ...) go into ``settings.json``.
+        job_yaml: The resolved job spec: YAML text, a mapping, a ``JobSpec`` or a path.
+        metrics: Final validation metrics for ``metrics.json``.
+        model_kwargs: Extra ``create_model`` keywords the model was built with
+            (``{"img_size": 64}`` for a ViT trained at 64 px), needed to rebuild it.
+
+    Returns:
+        The model folder path.
+    """
+    import torch
+
+    from automl_nb.inference._settings import merge_settings
+
+    task = as_task(task)
+    folder = Path(model_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = [str(label) for label in labels]
+    state = {k: v.detach().cpu() for k, v in _unwrap(model).state_dict().items()}
+    payload: dict[str, Any] = {
+        "state_dict": state,
+        "model_name": model_name,
+        "task": task.value,
+        "num_classes": len(labels),
+    }
+    if model_kwargs:
+        payload["model_kwargs"] = _jsonable(dict(model_kwargs))
+    _atomic_write(folder / MODEL_FILE, lambda fh: torch.save(payload, fh), binary=True)
+
+    resolved = default_inference_settings(task, model_name, hyperparameters)
+    if settings:
+        extra = {k: v for k, v in settings.items() if k not in ("model_name", "task")}
+        resolved = merge_settings(resolved, extra, task)
+    _write_json(folder / SETTINGS_FILE, resolved)
+    _write_json(folder / LABELS_FILE, labels)
+    if hyperparameters is not None:
+        _write_json(folder / HYPERPARAMETERS_FILE, dict(hyperparameters))
+    if metrics is not None:
+        _write_json(folder / METRICS_FILE, dict(metrics))
+    if job_yaml is not None:
+        text = _job_text(job_yaml)
+        _atomic_write(folder / JOB_FILE, lambda fh: fh.write(text))
+    return folder
+
+
+def read_json(path: Path, what: str) -> Any:
+    """Read one JSON file of a model folder, with an error that names it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path.parent}: not a model folder ({what} {path.name} is missing)") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: invalid JSON ({exc})") from None
+
+
+def read_model_file(model_dir: Path, map_location: Any = "cpu") -> dict[str, Any]:
+    """Read ``model.pt`` (weights only; no pickled code runs)."""
+    import torch
+
+    path = model_dir / MODEL_FILE
+    if not path.is_file():
+        raise ModelError(f"{model_dir}: not a model folder ({MODEL_FILE} is missing)")
+    payload = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise ModelError(f"{path}: expected a dict with 'state_dict', 'model_name', 'task'")
+    return payload
