@@ -1,0 +1,396 @@
+"""Read Azure ``MLTable`` folders of JSONL files, without the Azure packages.
+
+Supported, as Azure AutoML for Images writes them::
+
+    paths:
+      - file: ./train_annotations.jsonl     # or  folder: ./annotations  (every *.jsonl)
+                                            # or  pattern: ./parts/*.jsonl
+    transformations:
+      - read_json_lines:
+          encoding: utf8
+          invalid_lines: error              # or drop
+          include_path_column: false
+      - convert_column_types:
+          - columns: image_url
+            column_type: stream_info
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from automl_nb.data._jsonl import check_invalid_lines
+from automl_nb.data._jsonl import read_jsonl_files
+from automl_nb.data._records import LabeledImages
+from automl_nb.data._sources import is_url
+from automl_nb.data._sources import resolve_image_url
+from automl_nb.errors import DataError
+from automl_nb.errors import Problem
+from automl_nb.tasks import Task
+
+MLTABLE_FILE = "MLTable"
+
+# MLTable encoding names -> Python codecs.
+_ENCODINGS = {
+    "utf8": "utf-8-sig",
+    "utf-8": "utf-8-sig",
+    "utf8bom": "utf-8-sig",
+    "ascii": "ascii",
+    "latin1": "latin-1",
+    "iso88591": "latin-1",
+    "utf16": "utf-16",
+    "utf32": "utf-32",
+    "windows1252": "cp1252",
+}
+_TOP_LEVEL_KEYS = ("$schema", "type", "paths", "transformations", "traits", "metadata")
+_PATH_KINDS = ("file", "folder", "pattern")
+_READ_JSON_KEYS = (
+    "encoding",
+    "invalid_lines",
+    "include_path_column",
+    "path_column",
+    "partition_size",
+)
+_TRANSFORMATIONS = ("read_json_lines", "convert_column_types")
+
+
+@dataclass(frozen=True)
+class MLTableSpec:
+    """What an ``MLTable`` file says about reading its JSONL files.
+
+    Attributes:
+        folder: The MLTable folder.
+        files: The JSONL files, in order (local paths or URLs).
+        encoding: Python codec name.
+        invalid_lines: ``"error"`` or ``"drop"``.
+        include_path_column: As written (the path column is not needed for images).
+        stream_columns: Columns converted to ``stream_info`` (normally ``image_url``).
+    """
+
+    folder: str
+    files: tuple[str, ...]
+    encoding: str = "utf-8-sig"
+    invalid_lines: str = "error"
+    include_path_column: bool = False
+    stream_columns: tuple[str, ...] = ()
+
+
+class _Located:
+    """YAML content plus the line of each key path (``paths[0].file``)."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.lines: dict[str, int] = {}
+        try:
+            loader = yaml.SafeLoader(text)
+            try:
+                node = loader.get_single_node()
+                self.value: Any = loader.construct_document(node) if node is not None else None
+            finally:
+                loader.dispose()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise DataError(
+                Problem(
+                    f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                    file=file,
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+            ) from None
+        if node is not None:
+            self._walk(node, "")
+
+    def _walk(self, node: yaml.Node, path: str) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = f"{path}.{key.value}" if path else str(key.value)
+                self.lines[child] = key.start_mark.line + 1
+                self._walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._walk(item, f"{path}[{index}]")
+
+    def problem(
+        self, message: str, path: str, value: Any = ..., suggestion: str | None = None
+    ) -> Problem:
+        line = self.lines.get(path)
+        probe = path
+        while line is None and probe:
+            probe = probe.rpartition(".")[0] if "." in probe else ""
+            line = self.lines.get(probe)
+        return Problem(
+            message,
+            file=self.file,
+            line=line,
+            path=path or None,
+            value=None if value is ... else repr(value),
+            suggestion=suggestion,
+        )
+
+
+def _close(word: str, options: tuple[str, ...]) -> str | None:
+    found = difflib.get_close_matches(str(word), options, n=1)
+    return found[0] if found else None
+
+
+def _files_for(
+    kind: str, value: str, folder: str, datastores: Mapping[str, str] | None
+) -> list[str]:
+    base = resolve_image_url(value, base_dir=folder, datastores=datastores)
+    if kind == "file":
+        return [base]
+    if is_url(base):
+        import fsspec
+
+        fs, _, _ = fsspec.get_fs_token_paths(base)
+        protocol = base.split("://", 1)[0]
+        pattern = base.rstrip("/") + "/*.jsonl" if kind == "folder" else base
+        return sorted(f"{protocol}://{p}" for p in fs.glob(pattern.split("://", 1)[1]))
+    if kind == "folder":
+        return sorted(
+            os.path.join(base, name)
+            for name in os.listdir(base)
+            if name.lower().endswith(".jsonl") and os.path.isfile(os.path.join(base, name))
+        )
+    return sorted(p for p in glob.glob(base, recursive=True) if os.path.isfile(p))
+
+
+def parse_mltable(
+    folder: str | os.PathLike[str], *, datastores: Mapping[str, str] | None = None
+) -> MLTableSpec:
+    """Read and check the ``MLTable`` file of ``folder``.
+
+    Args:
+        folder: The MLTable folder (or the ``MLTable`` file itself).
+        datastores: Datastore mapping for ``azureml://`` paths in ``paths``.
+
+    Returns:
+        The files to read and the read options.
+
+    Raises:
+        DataError: Every problem found, each naming the MLTable file and line.
+    """
+    folder = os.fspath(folder)
+    if os.path.basename(folder) == MLTABLE_FILE and os.path.isfile(folder):
+        folder = os.path.dirname(folder) or "."
+    file = os.path.join(folder, MLTABLE_FILE)
+    if not os.path.isfile(file):
+        hint = ""
+        if os.path.isdir(folder):
+            found = sorted(n for n in os.listdir(folder) if n.lower().endswith(".jsonl"))
+            if found:
+                hint = f"; the folder has {', '.join(found[:3])}: give type: uri_file and a JSONL path, or add an MLTable file"
+        raise DataError(Problem(f"no {MLTABLE_FILE} file in this folder{hint}", file=folder))
+    with open(file, encoding="utf-8") as fh:
+        doc = _Located(file, fh.read())
+    problems: list[Problem] = []
+    root = doc.value
+    if not isinstance(root, dict):
+        raise DataError(doc.problem("an MLTable file must be a mapping with 'paths'", "", root))
+    for key in root:
+        if key not in _TOP_LEVEL_KEYS:
+            close = _close(key, _TOP_LEVEL_KEYS)
+            # Unknown keys without a near match are Azure features that do not affect reading.
+            if close:
+                problems.append(doc.problem("unknown MLTable key", str(key), suggestion=close))
+
+    files: list[str] = []
+    paths = root.get("paths")
+    if not isinstance(paths, list) or not paths:
+        problems.append(doc.problem("'paths' must be a non-empty list", "paths"))
+        paths = []
+    for index, entry in enumerate(paths):
+        where = f"paths[{index}]"
+        if not isinstance(entry, dict) or len(entry) != 1:
+            problems.append(
+                doc.problem(
+                    "each path entry needs exactly one of file, folder, pattern", where, entry
+                )
+            )
+            continue
+        ((kind, value),) = entry.items()
+        if kind not in _PATH_KINDS:
+            problems.append(
+                doc.problem(
+                    "unknown path kind", f"{where}.{kind}", kind, _close(kind, _PATH_KINDS)
+                )
+            )
+            continue
+        if not isinstance(value, str) or not value.strip():
+            problems.append(doc.problem("must be a path string", f"{where}.{kind}", value))
+            continue
+        try:
+            found = _files_for(kind, value.strip(), folder, datastores)
+        except DataError as exc:
+            problems.extend(doc.problem(p.message, f"{where}.{kind}", value) for p in exc.problems)
+            continue
+        except OSError as exc:
+            problems.append(
+                doc.problem(f"cannot list: {exc.strerror or exc}", f"{where}.{kind}", value)
+            )
+            continue
+        if kind == "file" and not is_url(found[0]) and not os.path.isfile(found[0]):
+            problems.append(doc.problem("file not found", f"{where}.{kind}", value))
+        elif not found:
+            what = "no *.jsonl files in this folder" if kind == "folder" else "no files match"
+            problems.append(doc.problem(what, f"{where}.{kind}", value))
+        files.extend(found)
+
+    options: dict[str, Any] = {}
+    stream_columns: list[str] = []
+    transformations = root.get("transformations") or []
+    if not isinstance(transformations, list):
+        problems.append(doc.problem("'transformations' must be a list", "transformations"))
+        transformations = []
+    for index, step in enumerate(transformations):
+        where = f"transformations[{index}]"
+        name = next(iter(step), None) if isinstance(step, dict) and len(step) == 1 else step
+        if isinstance(step, str):
+            name, step = step, {step: None}
+        if not isinstance(step, dict) or name not in _TRANSFORMATIONS:
+            label = name if isinstance(name, str) else None
+            problems.append(
+                doc.problem(
+                    "unsupported transformation; image data needs read_json_lines "
+                    "(and optionally convert_column_types)",
+                    f"{where}.{label}" if label else where,
+                    label if label else step,
+                    _close(label, _TRANSFORMATIONS) if label else None,
+                )
+            )
+            continue
+        body = step[name]
+        where = f"{where}.{name}"
+        if name == "read_json_lines":
+            options["read"] = True
+            body = body or {}
+            if not isinstance(body, dict):
+                problems.append(doc.problem("must be a mapping of options", where, body))
+                continue
+            for key, value in body.items():
+                key_path = f"{where}.{key}"
+                if key not in _READ_JSON_KEYS:
+                    problems.append(
+                        doc.problem(
+                            "unknown read_json_lines option",
+                            key_path,
+                            key,
+                            _close(key, _READ_JSON_KEYS),
+                        )
+                    )
+                elif key == "encoding":
+                    codec = _ENCODINGS.get(str(value).lower())
+                    if codec is None:
+                        problems.append(
+                            doc.problem(
+                                "unsupported encoding",
+                                key_path,
+                                value,
+                                _close(str(value).lower(), tuple(_ENCODINGS)),
+                            )
+                        )
+                    else:
+                        options["encoding"] = codec
+                elif key == "invalid_lines":
+                    try:
+                        options["invalid_lines"] = check_invalid_lines(value)
+                    except DataError as exc:
+                        p = exc.problems[0]
+                        problems.append(doc.problem(p.message, key_path, value, p.suggestion))
+                elif key == "include_path_column":
+                    if not isinstance(value, bool):
+                        problems.append(doc.problem("must be true or false", key_path, value))
+                    else:
+                        options["include_path_column"] = value
+        else:
+            entries = body if isinstance(body, list) else [body]
+            for e_index, entry in enumerate(entries):
+                e_path = f"{where}[{e_index}]" if isinstance(body, list) else where
+                if (
+                    not isinstance(entry, dict)
+                    or "columns" not in entry
+                    or "column_type" not in entry
+                ):
+                    problems.append(
+                        doc.problem("each entry needs columns and column_type", e_path, entry)
+                    )
+                    continue
+                columns = entry["columns"]
+                columns = [columns] if isinstance(columns, str) else columns
+                if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+                    problems.append(
+                        doc.problem(
+                            "must be a column name or a list of names",
+                            f"{e_path}.columns",
+                            entry["columns"],
+                        )
+                    )
+                    continue
+                column_type = entry["column_type"]
+                if column_type == "stream_info":
+                    stream_columns.extend(columns)
+                elif "image_url" in columns:
+                    problems.append(
+                        doc.problem(
+                            "image_url must be converted to stream_info",
+                            f"{e_path}.column_type",
+                            column_type,
+                            "stream_info",
+                        )
+                    )
+    if not options.pop("read", False) and transformations:
+        problems.append(
+            doc.problem("image data needs a read_json_lines transformation", "transformations")
+        )
+    if problems:
+        raise DataError(problems, header=f"{file}: invalid MLTable")
+    return MLTableSpec(
+        folder=folder, files=tuple(files), stream_columns=tuple(stream_columns), **options
+    )
+
+
+def read_mltable(
+    folder: str | os.PathLike[str],
+    task: Task | str,
+    *,
+    target_column: str = "label",
+    invalid_lines: str | None = None,
+    datastores: Mapping[str, str] | None = None,
+) -> LabeledImages:
+    """Read an Azure MLTable folder of JSONL files.
+
+    Args:
+        folder: Folder holding the ``MLTable`` file (or that file's path).
+        task: Task whose label shape the lines must have.
+        target_column: Name of the label field.
+        invalid_lines: ``"error"`` or ``"drop"``; ``None`` uses the MLTable's
+            ``read_json_lines.invalid_lines`` (default ``error``).
+        datastores: ``{datastore name: local folder}`` for ``azureml://`` paths, in the MLTable
+            and in the JSONL files.
+
+    Returns:
+        The records of all files, in ``paths`` order; image paths are relative to each JSONL
+        file's folder. ``source`` is the MLTable folder.
+
+    Raises:
+        DataError: An invalid MLTable (file and line named) or invalid JSONL lines.
+    """
+    spec = parse_mltable(folder, datastores=datastores)
+    return read_jsonl_files(
+        spec.files,
+        task,
+        target_column=target_column,
+        invalid_lines=invalid_lines or spec.invalid_lines,
+        datastores=datastores,
+        encoding=spec.encoding,
+        source=spec.folder,
+    )
