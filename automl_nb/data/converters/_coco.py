@@ -1,0 +1,283 @@
+"""COCO ``instances`` JSON: boxes, polygons and RLE masks (compressed or not), both ways."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from automl_nb.data._records import ImageRecord
+from automl_nb.data._records import LabeledImages
+from automl_nb.data._records import ObjectAnnotation
+from automl_nb.errors import DataError
+from automl_nb.errors import Problem
+from automl_nb.tasks import Task
+
+from ._adapt import natural_task
+from ._common import annotation_from_polygons
+from ._common import clean_polygon
+from ._common import image_size
+from ._common import list_images
+from ._common import make_record
+from ._common import mask_to_polygons
+from ._common import normalised_box
+from ._common import read_text
+from ._registry import register_format
+from ._registry import register_writer
+from ._report import ConversionReport
+
+
+def _find_json(src: Path) -> Path:
+    if src.is_file():
+        return src
+    if not src.is_dir():
+        raise DataError(Problem("no such file or folder", file=str(src)))
+    candidates = sorted(src.glob("*.json")) + sorted(src.glob("annotations/*.json"))
+    preferred = [p for p in candidates if "instances" in p.name or "coco" in p.name]
+    chosen = preferred or candidates
+    if len(chosen) == 1:
+        return chosen[0]
+    names = ", ".join(p.name for p in chosen) or "none"
+    raise DataError(
+        Problem(f"expected one COCO .json file in the folder, found: {names}", file=str(src))
+    )
+
+
+class _ImageFinder:
+    """Resolves COCO ``file_name`` values against likely image folders, tolerant of layouts."""
+
+    def __init__(self, json_path: Path, images: Path | None):
+        folder = json_path.parent
+        roots = [images] if images else []
+        stem = json_path.stem.replace("instances_", "")
+        roots += [folder, folder / "images", folder / "data", folder.parent / "images"]
+        roots += [folder.parent / stem, folder.parent, folder.parent / "images" / stem]
+        self.roots = [r for r in dict.fromkeys(roots) if r is not None and r.is_dir()]
+        self._index: dict[str, Path] | None = None
+
+    def find(self, file_name: str) -> Path | None:
+        name = file_name.replace("\\", "/")
+        if os.path.isabs(name) and Path(name).is_file():
+            return Path(name)
+        for root in self.roots:
+            for candidate in (root / name.lstrip("/"), root / Path(name).name):
+                if candidate.is_file():
+                    return candidate
+        if self._index is None:  # last resort: search by file name, case-insensitive
+            self._index = {}
+            for root in self.roots[:3]:
+                for path in list_images(root):
+                    self._index.setdefault(path.name.lower(), path)
+        return self._index.get(Path(name).name.lower())
+
+
+def _decode_rle(segmentation: dict[str, Any], height: int, width: int):
+    from pycocotools import mask as mask_utils
+
+    size = segmentation.get("size") or [height, width]
+    counts = segmentation["counts"]
+    if isinstance(counts, list):  # uncompressed RLE -> compressed first
+        rle = mask_utils.frPyObjects({"size": list(size), "counts": counts}, *size)
+    else:
+        rle = {
+            "size": list(size),
+            "counts": counts.encode("ascii") if isinstance(counts, str) else counts,
+        }
+    return mask_utils.decode(rle)
+
+
+def _segments(
+    seg: Any, width: int, height: int, report: ConversionReport
+) -> list[tuple[float, ...]]:
+    """Normalised polygon segments of a COCO ``segmentation`` (polygons or RLE)."""
+    if not seg:
+        return []
+    pixel_polygons: list[list[float]]
+    if isinstance(seg, dict):
+        if "counts" not in seg:
+            return []
+        mask = _decode_rle(seg, height, width)
+        pixel_polygons = mask_to_polygons(mask)
+        report.note("RLE masks converted to polygons")
+    elif isinstance(seg, list) and seg and isinstance(seg[0], (int, float)):
+        pixel_polygons = [seg]  # a single flat polygon instead of a list of them
+    else:
+        pixel_polygons = [list(p) for p in seg if isinstance(p, list)]
+    out = []
+    for poly in pixel_polygons:
+        norm = [v / (width if i % 2 == 0 else height) for i, v in enumerate(poly)]
+        cleaned = clean_polygon(norm)
+        if cleaned is None:
+            report.note("degenerate polygon segments (< 3 points) dropped")
+        else:
+            out.append(cleaned)
+    return out
+
+
+@register_format(
+    "coco",
+    description="COCO instances JSON (boxes, polygons, RLE masks)",
+    tasks=(Task.OBJECT_DETECTION, Task.INSTANCE_SEGMENTATION),
+)
+def read_coco(
+    src: str | os.PathLike[str],
+    *,
+    report: ConversionReport,
+    images: str | os.PathLike[str] | None = None,
+    **_: Any,
+) -> LabeledImages:
+    """Read a COCO ``instances`` JSON file (or a folder holding one).
+
+    Images without annotations become background images; ``iscrowd`` (and ``ignore``) map to
+    ``isCrowd``; RLE masks are traced into polygons; category ids may have gaps.
+
+    Args:
+        src: The JSON file, or a folder with exactly one JSON file.
+        report: Filled with skipped items and notes.
+        images: Folder that ``file_name`` is relative to (default: searched near the JSON).
+    """
+    json_path = _find_json(Path(src))
+    try:
+        doc = json.loads(read_text(json_path))
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            Problem(f"not valid JSON: {exc.msg}", file=str(json_path), line=exc.lineno)
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
+        raise DataError(Problem("not a COCO file: no 'images' list", file=str(json_path)))
+    categories = {
+        c.get("id"): str(c.get("name", c.get("id"))) for c in doc.get("categories") or []
+    }
+    finder = _ImageFinder(json_path, Path(images) if images else None)
+
+    by_image: dict[Any, list[dict[str, Any]]] = {}
+    known_ids = {img.get("id") for img in doc["images"]}
+    for ann in doc.get("annotations") or []:
+        if ann.get("image_id") not in known_ids:
+            report.skip("annotation for an unknown image id", ann.get("image_id"))
+            continue
+        by_image.setdefault(ann.get("image_id"), []).append(ann)
+
+    records: list[ImageRecord] = []
+    for img in doc["images"]:
+        file_name = str(img.get("file_name") or img.get("path") or "")
+        path = finder.find(file_name) if file_name else None
+        if path is None:
+            report.skip("image file not found", file_name or img.get("id"))
+            report.skip(
+                "annotation of a missing image", count=len(by_image.get(img.get("id"), []))
+            )
+            continue
+        try:
+            width, height = image_size(path)
+        except OSError:
+            report.skip("unreadable image", path)
+            continue
+        # Annotations are in the pixel frame the JSON declares; fall back to the file's size.
+        ann_w = float(img.get("width") or width)
+        ann_h = float(img.get("height") or height)
+        objects = []
+        for ann in by_image.get(img.get("id"), []):
+            obj = _annotation(ann, categories, ann_w, ann_h, report)
+            if obj is not None:
+                objects.append(obj)
+        records.append(make_record(path, tuple(objects), width, height))
+    task = natural_task(records, Task.OBJECT_DETECTION)
+    return LabeledImages(task=task, records=records, source=str(json_path))
+
+
+def _annotation(
+    ann: dict[str, Any],
+    categories: dict[Any, str],
+    width: float,
+    height: float,
+    report: ConversionReport,
+) -> ObjectAnnotation | None:
+    cat = ann.get("category_id")
+    if cat not in categories:
+        if categories:
+            report.skip("annotation with an unknown category_id", cat)
+            return None
+        categories[cat] = str(cat)  # a file without a categories list: ids are the names
+    label = categories[cat]
+    crowd = bool(ann.get("iscrowd") or ann.get("ignore"))
+    segments = _segments(ann.get("segmentation"), int(width), int(height), report)
+    bbox = ann.get("bbox")
+    if bbox and len(bbox) >= 4:
+        x, y, w, h = (float(v) for v in bbox[:4])
+        box = normalised_box(x, y, x + w, y + h, width, height)
+        if box is None:
+            report.skip("annotation with an empty or outside box", ann.get("id"))
+            return None
+        return ObjectAnnotation(label, *box, is_crowd=crowd, polygon=tuple(segments))
+    obj = annotation_from_polygons(label, segments, is_crowd=crowd)
+    if obj is None:
+        report.skip("annotation with neither bbox nor segmentation", ann.get("id"))
+    return obj
+
+
+def _polygon_area(flat: list[float]) -> float:
+    xs, ys = flat[0::2], flat[1::2]
+    n = len(xs)
+    return abs(sum(xs[i] * ys[(i + 1) % n] - xs[(i + 1) % n] * ys[i] for i in range(n))) / 2
+
+
+@register_writer("coco")
+def write_coco(
+    data: LabeledImages,
+    out: str | os.PathLike[str],
+    *,
+    images_root: str | os.PathLike[str] | None = None,
+    **_: Any,
+) -> Path:
+    """Write detection or instance-segmentation records as a COCO ``instances`` JSON file.
+
+    Category ids are 1..K in ``data.labels`` order; ``file_name`` is relative to
+    ``images_root`` (default: the JSON file's folder), so the reader finds the images again.
+
+    Returns:
+        The JSON path written.
+    """
+    if not data.task.is_detection:
+        raise DataError(Problem(f"COCO export needs detection data, not {data.task}"))
+    out_path = Path(out)
+    if out_path.suffix.lower() != ".json":
+        out_path = out_path / "annotations.json"
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    root = Path(images_root or out_path.parent).resolve()
+    cat_ids = {name: i + 1 for i, name in enumerate(data.labels)}
+    images, annotations = [], []
+    for image_id, record in enumerate(data.records, start=1):
+        width, height = record.width, record.height
+        if not width or not height:
+            width, height = image_size(Path(record.path))
+        rel = os.path.relpath(Path(record.path).resolve(), root).replace(os.sep, "/")
+        images.append({"id": image_id, "file_name": rel, "width": width, "height": height})
+        for obj in record.label:
+            x0, y0 = obj.top_x * width, obj.top_y * height
+            w, h = (obj.bottom_x - obj.top_x) * width, (obj.bottom_y - obj.top_y) * height
+            polys = [
+                [round(v * (width if i % 2 == 0 else height), 2) for i, v in enumerate(seg)]
+                for seg in obj.polygon
+            ]
+            area = sum(_polygon_area(p) for p in polys) if polys else w * h
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": cat_ids[obj.label],
+                    "bbox": [round(x0, 2), round(y0, 2), round(w, 2), round(h, 2)],
+                    "area": round(area, 2),
+                    "iscrowd": int(obj.is_crowd),
+                    "segmentation": polys,
+                }
+            )
+    doc = {
+        "info": {"description": "exported by automl-nb"},
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": i, "name": n, "supercategory": "none"} for n, i in cat_ids.items()],
+    }
+    out_path.write_text(json.dumps(doc), encoding="utf-8")
+    return out_path
