@@ -1,0 +1,102 @@
+"""``automl-vision status [JOB] [--json]``: jobs of the workspace, or one job in detail."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from automl_nb.cli._jobs_common import add_workspace_argument
+from automl_nb.cli._jobs_common import format_elapsed
+from automl_nb.cli._jobs_common import format_score
+from automl_nb.cli._jobs_common import format_table
+
+HELP = "show the jobs of the workspace, or one job's status with live per-epoch values"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``status``."""
+    parser.add_argument("job", nargs="?", help="job id (default: every job)")
+    add_workspace_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def job_summary(job) -> dict:
+    """A JSON-safe summary of a job and its trials."""
+    trials = job.trials()
+    record = job.status_record()
+    counts: dict[str, int] = {}
+    for t in trials:
+        counts[t.state] = counts.get(t.state, 0) + 1
+    best = job.best_trial()
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "folder": str(job.dir),
+        "primary_metric": record.get("primary_metric"),
+        "trials": counts,
+        "best_trial": best.number if best else None,
+        "best_score": best.best_score if best else None,
+        "best_model_dir": str(job.best_model_dir) if job.best_model_dir else None,
+        "running": [
+            {
+                "trial": t.number,
+                "epoch": t.epoch,
+                "last": t.metrics[-1] if t.metrics else None,
+            }
+            for t in trials
+            if t.state == "running"
+        ],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the status."""
+    from automl_nb.runner import get_job
+    from automl_nb.runner import list_jobs
+
+    if args.job is None:
+        jobs = list_jobs(workspace=args.workspace)
+        summaries = [job_summary(j) for j in jobs]
+        if args.json:
+            print(json.dumps(summaries, default=str))
+            return 0
+        rows = [
+            (
+                s["job_id"],
+                s["status"],
+                sum(s["trials"].values()),
+                s["trials"].get("running", 0),
+                format_score(s["best_score"]),
+            )
+            for s in summaries
+        ]
+        print(
+            format_table(["JOB", "STATUS", "TRIALS", "RUNNING", "BEST"], rows)
+            if rows
+            else "no jobs"
+        )
+        return 0
+    job = get_job(args.job, workspace=args.workspace)
+    summary = job_summary(job)
+    if args.json:
+        print(json.dumps(summary, default=str))
+        return 0
+    print(f"job {summary['job_id']}: {summary['status']}  ({summary['folder']})")
+    metric = summary["primary_metric"] or "score"
+    print(f"best {metric}: {format_score(summary['best_score'])} (trial {summary['best_trial']})")
+    rows = []
+    for t in job.trials():
+        last = t.metrics[-1] if t.metrics else {}
+        rows.append(
+            (
+                t.number,
+                t.state,
+                t.epoch if t.epoch is not None else "-",
+                format_score(last.get(metric)),
+                format_score(t.best_score),
+                format_elapsed(t.started, t.ended),
+            )
+        )
+    if rows:
+        print(format_table(["TRIAL", "STATE", "EPOCH", metric.upper(), "BEST", "ELAPSED"], rows))
+    return 0
