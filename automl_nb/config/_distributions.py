@@ -14,6 +14,33 @@ from dataclasses import fields
 from typing import Any
 from typing import ClassVar
 
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
+
+
+def _number(cls_type: str, name: str, value: Any, *, integer: bool = False) -> float | int:
+    """Coerce a distribution parameter to a number, or raise a :class:`ConfigError`."""
+    if isinstance(value, bool) or value is None:
+        raise ConfigError(Problem(f"{cls_type}: {name} must be a number", value=repr(value)))
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ConfigError(
+                Problem(f"{cls_type}: {name} must be a number", value=repr(value))
+            ) from None
+    if not isinstance(value, (int, float)):
+        raise ConfigError(Problem(f"{cls_type}: {name} must be a number", value=repr(value)))
+    if integer:
+        if float(value) != int(value):
+            raise ConfigError(Problem(f"{cls_type}: {name} must be an integer", value=repr(value)))
+        return int(value)
+    return float(value)
+
+
+def _fail(cls_type: str, message: str, value: Any) -> ConfigError:
+    return ConfigError(Problem(f"{cls_type}: {message}", value=repr(value)))
+
 
 @dataclass(frozen=True)
 class Distribution:
@@ -38,6 +65,34 @@ class Distribution:
                 args.append(repr(value))
         return f"{self.type}({', '.join(args)})"
 
+    def __post_init__(self) -> None:
+        # Coerce numbers once here so YAML strings ("1e-4"), ints and SDK calls all compare
+        # equal; range problems raise ConfigError (the YAML loader adds the location).
+        for f in fields(self):
+            if f.name == "values":
+                continue
+            integer = f.name == "upper"
+            object.__setattr__(
+                self, f.name, _number(self.type, f.name, getattr(self, f.name), integer=integer)
+            )
+        self._check()
+
+    def _check(self) -> None:
+        """Check parameter ranges (overridden per family)."""
+        if hasattr(self, "min_value") and self.min_value > self.max_value:
+            raise _fail(
+                self.type, "min_value must be <= max_value", (self.min_value, self.max_value)
+            )
+        if hasattr(self, "sigma") and self.sigma < 0:
+            raise _fail(self.type, "sigma must be >= 0", self.sigma)
+        if hasattr(self, "q") and self.q <= 0:
+            raise _fail(self.type, "q must be > 0", self.q)
+
+    @property
+    def is_numeric(self) -> bool:
+        """True for every distribution except ``choice``."""
+        return not isinstance(self, Choice)
+
 
 @dataclass(frozen=True)
 class Choice(Distribution):
@@ -46,6 +101,21 @@ class Choice(Distribution):
     type: ClassVar[str] = "choice"
     values: tuple[Any, ...]
 
+    def __init__(self, values: Any = None, *args: Any) -> None:
+        # Both ``Choice(values=[...])`` (Azure SDK) and ``Choice("a", "b")`` are accepted.
+        if args:
+            values = (values, *args)
+        elif isinstance(values, range):
+            values = tuple(values)
+        elif not isinstance(values, (list, tuple)):
+            values = (values,) if values is not None else ()
+        object.__setattr__(self, "values", tuple(values))
+        self.__post_init__()
+
+    def _check(self) -> None:
+        if not self.values:
+            raise _fail(self.type, "values must not be empty", list(self.values))
+
 
 @dataclass(frozen=True)
 class Randint(Distribution):
@@ -53,6 +123,10 @@ class Randint(Distribution):
 
     type: ClassVar[str] = "randint"
     upper: int
+
+    def _check(self) -> None:
+        if self.upper < 1:
+            raise _fail(self.type, "upper must be >= 1", self.upper)
 
 
 @dataclass(frozen=True)
