@@ -175,12 +175,10 @@ def _parse_details(
     fmt = details.get("format")
     if fmt is not None:
         if not isinstance(fmt, str) or fmt.strip().lower().lstrip(".") not in IMAGE_FORMATS:
-            close = difflib.get_close_matches(str(fmt).lower(), IMAGE_FORMATS, n=1)
             problems.add(
                 f"unsupported image format; expected one of {', '.join(IMAGE_FORMATS)}",
                 "image_details.format",
                 fmt,
-                close[0] if close else None,
             )
             fmt = None
         else:

@@ -68,6 +68,21 @@ def _write_lines(path: Path, lines: Sequence[dict[str, Any]]) -> Path:
     return path
 
 
+def write_lines(path: str | os.PathLike[str], lines: Sequence[dict[str, Any] | str]) -> Path:
+    """Write JSONL lines: dicts are JSON-encoded, strings are written as they are (for
+    deliberately malformed lines).
+
+    Returns:
+        The path written.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for line in lines:
+            fh.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+    return out
+
+
 def _details(image_format: str, width: int, height: int) -> dict[str, Any]:
     return {"format": image_format, "width": f"{width}px", "height": f"{height}px"}
 
@@ -96,7 +111,10 @@ def write_image(
     width, height = (size, size) if isinstance(size, int) else size
     image = Image.new("RGB", (width, height), color)
     if mode == "I;16":
-        image = image.convert("L").point(lambda v: v * 256).convert("I").convert("I;16")
+        import numpy as np
+
+        grey = np.asarray(image.convert("L"), dtype=np.uint16) * 257
+        image = Image.fromarray(grey.astype(np.uint16))
     elif mode != "RGB":
         image = image.convert(mode)
     image.save(out)
