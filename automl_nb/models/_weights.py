@@ -1,0 +1,61 @@
+"""Where pretrained weights come from, and the error when they cannot be had."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from automl_nb.errors import ModelError
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def is_offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` is set: no download is tried, only the caches are read.
+
+    The same switch is honoured for torchvision's weights so that one variable makes every
+    pretrained model fail fast instead of waiting on the network.
+    """
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+def hf_cache_dir(hf_hub_id: str) -> Path:
+    """The Hugging Face Hub cache folder of a repository id (``timm/resnet50.a1_in1k``)."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE) / ("models--" + hf_hub_id.replace("/", "--"))
+
+
+def torch_hub_file(url: str) -> Path:
+    """The file torch.hub caches ``url`` into."""
+    import torch.hub
+
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url.split("?")[0])
+
+
+def weights_unavailable(
+    model_name: str, weights: str, cache: Path | str, cause: BaseException | str | None = None
+) -> ModelError:
+    """The plain-words error for pretrained weights that could not be downloaded.
+
+    Args:
+        model_name: The user-facing model name.
+        weights: What would have been loaded (``resnet50.a1_in1k``).
+        cache: Where the weights would be cached.
+        cause: The underlying error or reason, shown briefly.
+
+    Returns:
+        The error to raise.
+    """
+    reason = ""
+    if cause is not None:
+        text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        reason = f" ({text[:160]})"
+    return ModelError(
+        f"the pretrained weights for {model_name!r} ({weights}) could not be downloaded"
+        f"{reason}. They would be cached in {cache}. To go on, either train from scratch with "
+        "training_parameters.advanced_settings: '{\"use_pretrained\": false}' "
+        "(create_model(..., pretrained=False)), give a local weights file "
+        "(checkpoint_path=...), or copy the weights into that cache from a machine with "
+        "internet access."
+    )
