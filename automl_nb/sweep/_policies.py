@@ -1,0 +1,88 @@
+"""``create_pruner``: the Optuna pruner for a job's ``sweep.early_termination``."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
+from automl_nb.sweep._bandit import BanditPruner
+from automl_nb.sweep._median_stopping import MedianStoppingPruner
+from automl_nb.sweep._policy_base import POLICIES
+from automl_nb.sweep._policy_base import PolicyPruner
+from automl_nb.sweep._truncation_selection import TruncationSelectionPruner
+
+__all__ = ["BanditPruner", "MedianStoppingPruner", "TruncationSelectionPruner", "create_pruner"]
+
+_PARAMETERS = {
+    "bandit": ("slack_factor", "slack_amount", "evaluation_interval", "delay_evaluation"),
+    "median_stopping": ("evaluation_interval", "delay_evaluation"),
+    "truncation_selection": (
+        "truncation_percentage",
+        "evaluation_interval",
+        "delay_evaluation",
+        "exclude_finished_jobs",
+    ),
+}
+
+
+def list_policies() -> list[str]:
+    """The registered ``early_termination`` type names."""
+    return sorted(POLICIES)
+
+
+def _policy_type(policy: Any) -> str:
+    if isinstance(policy, str):
+        return policy
+    if isinstance(policy, Mapping):
+        return str(policy.get("type", ""))
+    declared = getattr(policy, "type", None)
+    if isinstance(declared, str) and declared:
+        return declared
+    # BanditPolicy -> bandit, MedianStoppingPolicy -> median_stopping, ...
+    stem = re.sub(r"Policy$", "", type(policy).__name__)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower()
+
+
+def create_pruner(policy: Any) -> optuna.pruners.BasePruner:
+    """Create the Optuna pruner for an early-termination policy.
+
+    Args:
+        policy: ``None`` (no early termination: ``NopPruner``), a config policy object
+            (``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy``, read
+            by attribute name), a mapping in the YAML form (``{"type": "bandit", ...}``), or a
+            bare type name for the defaults.
+
+    Returns:
+        An ``optuna.pruners.BasePruner``.
+
+    Raises:
+        ConfigError: Unknown policy type (with the closest name) or invalid parameters.
+    """
+    if policy is None:
+        return optuna.pruners.NopPruner()
+    name = _policy_type(policy).strip().lower()
+    cls = POLICIES.get(name)
+    if cls is None:
+        close = difflib.get_close_matches(name, POLICIES, n=1)
+        raise ConfigError(
+            Problem(
+                f"unknown early termination policy; expected one of: {', '.join(list_policies())}",
+                path="sweep.early_termination.type",
+                value=repr(name),
+                suggestion=close[0] if close else None,
+            )
+        )
+    kwargs: dict[str, Any] = {}
+    if not isinstance(policy, str):
+        for key in _PARAMETERS.get(name, ()):
+            value = policy.get(key) if isinstance(policy, Mapping) else getattr(policy, key, None)
+            if value is not None:
+                kwargs[key] = value
+    pruner: PolicyPruner = cls(**kwargs)
+    return pruner
