@@ -1,0 +1,228 @@
+"""Optimizers, learning-rate schedules, losses and early stopping.
+
+Schedules and when they step:
+
+* ``warmup_cosine`` (default): stepped **per optimizer step** (iteration). The learning rate
+  rises linearly over ``warmup_cosine_lr_warmup_epochs`` epochs, then follows
+  ``0.5 * (1 + cos(2 * pi * cycles * progress))`` with ``cycles = warmup_cosine_lr_cycles``
+  (0.45 by default, so it ends at about 2.5% of the base rate instead of zero), the
+  ``WarmupCosineSchedule`` AutoML for Images uses. The warm-up counts from the first step
+  (``(step + 1) / warmup_steps``) so no step runs with a zero learning rate.
+* ``step``: stepped **per epoch**; multiplies the rate by ``step_lr_gamma`` every
+  ``step_lr_step_size`` epochs.
+* ``none``: constant learning rate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULERS = ("warmup_cosine", "step", "none")
+
+
+def _choice_error(key: str, value: Any, allowed: Sequence[str]) -> ConfigError:
+    import difflib
+
+    close = difflib.get_close_matches(str(value), allowed, n=1)
+    return ConfigError(
+        Problem(
+            f"must be one of {', '.join(allowed)}",
+            path=f"training_parameters.{key}",
+            value=repr(value),
+            suggestion=close[0] if close else None,
+        )
+    )
+
+
+def create_optimizer(model: torch.nn.Module, hp: dict[str, Any]) -> torch.optim.Optimizer:
+    """The optimizer named by ``hp["optimizer"]`` over the model's trainable parameters.
+
+    Args:
+        model: The model (frozen parameters are left out).
+        hp: Resolved hyperparameters: ``optimizer``, ``learning_rate``, ``weight_decay``,
+            ``momentum``, ``nesterov`` (sgd), ``beta1``, ``beta2``, ``ams_gradient`` (adam, adamw).
+
+    Raises:
+        ConfigError: Unknown optimizer name.
+    """
+    name = str(hp.get("optimizer") or "sgd").lower()
+    params = [p for p in model.parameters() if p.requires_grad]
+    lr = float(hp["learning_rate"])
+    weight_decay = float(hp.get("weight_decay") or 0.0)
+    if name == "sgd":
+        momentum = float(hp.get("momentum") or 0.0)
+        # torch refuses nesterov without momentum; nesterov is meaningless there anyway.
+        nesterov = bool(int(hp.get("nesterov") or 0)) and momentum > 0
+        return torch.optim.SGD(
+            params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov
+        )
+    if name in ("adam", "adamw"):
+        cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+        betas = (float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999)))
+        return cls(
+            params,
+            lr=lr,
+            betas=betas,
+            weight_decay=weight_decay,
+            amsgrad=bool(int(hp.get("ams_gradient") or 0)),
+        )
+    raise _choice_error("optimizer", name, OPTIMIZERS)
+
+
+def warmup_cosine_factor(step: int, warmup_steps: int, total_steps: int, cycles: float) -> float:
+    """The ``warmup_cosine`` multiplier of the base learning rate at optimizer step ``step``."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * cycles * 2.0 * progress)))
+
+
+class Schedule:
+    """A learning-rate scheduler plus when it steps (``"iteration"``, ``"epoch"`` or never)."""
+
+    def __init__(self, scheduler: Any, interval: str) -> None:
+        self.scheduler = scheduler
+        self.interval = interval
+
+    def step_iteration(self) -> None:
+        """Call after every optimizer step."""
+        if self.interval == "iteration":
+            self.scheduler.step()
+
+    def step_epoch(self) -> None:
+        """Call after every epoch."""
+        if self.interval == "epoch":
+            self.scheduler.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        """For checkpoints."""
+        return self.scheduler.state_dict() if self.scheduler is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from a checkpoint."""
+        if self.scheduler is not None and state:
+            self.scheduler.load_state_dict(state)
+
+
+def create_scheduler(
+    optimizer: torch.optim.Optimizer, hp: dict[str, Any], steps_per_epoch: int
+) -> Schedule:
+    """The schedule named by ``hp["learning_rate_scheduler"]`` (see the module docstring).
+
+    Args:
+        optimizer: The optimizer whose learning rate is scheduled.
+        hp: Resolved hyperparameters.
+        steps_per_epoch: Optimizer steps per epoch (batches / gradient accumulation).
+
+    Raises:
+        ConfigError: Unknown scheduler name.
+    """
+    name = str(hp.get("learning_rate_scheduler") or "none").lower()
+    if name == "warmup_cosine":
+        epochs = int(hp["number_of_epochs"])
+        total = max(1, epochs * steps_per_epoch)
+        warmup = min(total, int(hp.get("warmup_cosine_lr_warmup_epochs") or 0) * steps_per_epoch)
+        cycles = float(hp.get("warmup_cosine_lr_cycles", 0.45))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine_factor(step, warmup, total, cycles)
+        )
+        return Schedule(scheduler, "iteration")
+    if name == "step":
+        scheduler = torch.optim.lr_scheduler.StepLR(
+            optimizer,
+            step_size=max(1, int(hp.get("step_lr_step_size") or 5)),
+            gamma=float(hp.get("step_lr_gamma", 0.5)),
+        )
+        return Schedule(scheduler, "epoch")
+    if name == "none":
+        return Schedule(None, "never")
+    raise _choice_error("learning_rate_scheduler", name, SCHEDULERS)
+
+
+def class_weights(counts: Sequence[int], weighted_loss: int) -> torch.Tensor | None:
+    """Per-class loss weights for ``weighted_loss`` 1 (sqrt) or 2; ``None`` for 0.
+
+    The weight of class ``c`` is ``total / (num_classes * count_c)`` (inverse frequency,
+    1.0 for balanced data), square-rooted for ``weighted_loss: 1``.
+    """
+    mode = int(weighted_loss or 0)
+    if mode == 0:
+        return None
+    if mode not in (1, 2):
+        raise ConfigError(
+            Problem(
+                "must be 0, 1 or 2", path="training_parameters.weighted_loss", value=repr(mode)
+            )
+        )
+    total = float(sum(counts))
+    weights = torch.tensor(
+        [total / (len(counts) * max(c, 1)) for c in counts], dtype=torch.float32
+    )
+    return weights.sqrt() if mode == 1 else weights
+
+
+def create_classification_loss(
+    *, multilabel: bool, counts: Sequence[int], num_samples: int, weighted_loss: int
+) -> torch.nn.Module:
+    """Cross-entropy (multi-class) or BCE-with-logits (multi-label), optionally weighted.
+
+    Multi-class weights classes by inverse frequency. Multi-label uses ``pos_weight =
+    negatives / positives`` per class (square-rooted for ``weighted_loss: 1``), the usual
+    way to weight rare positive labels in BCE.
+    """
+    mode = int(weighted_loss or 0)
+    if not multilabel:
+        return torch.nn.CrossEntropyLoss(weight=class_weights(counts, mode))
+    if mode == 0:
+        return torch.nn.BCEWithLogitsLoss()
+    class_weights(counts, mode)  # validates the mode
+    pos = torch.tensor([max(c, 1) for c in counts], dtype=torch.float32)
+    pos_weight = (num_samples - pos).clamp(min=1.0) / pos
+    if mode == 1:
+        pos_weight = pos_weight.sqrt()
+    return torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+
+
+class EarlyStopping:
+    """Stop after ``patience`` evaluations without improvement, once ``delay`` evaluations passed.
+
+    Counts are in *evaluations* (one every ``evaluation_frequency`` epochs), as AutoML for
+    Images documents ("epochs or validation evaluations").
+    """
+
+    def __init__(self, *, enabled: bool, patience: int, delay: int) -> None:
+        self.enabled = enabled
+        self.patience = max(1, int(patience))
+        self.delay = max(0, int(delay))
+        self.evaluations = 0
+        self.best: float | None = None
+        self.bad = 0
+
+    def update(self, score: float) -> bool:
+        """Record one evaluation; return ``True`` when training should stop."""
+        self.evaluations += 1
+        improved = self.best is None or score > self.best
+        if improved:
+            self.best = score
+        if not self.enabled or self.evaluations <= self.delay:
+            return False
+        self.bad = 0 if improved else self.bad + 1
+        return self.bad >= self.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        """For checkpoints."""
+        return {"evaluations": self.evaluations, "best": self.best, "bad": self.bad}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from a checkpoint."""
+        self.evaluations = int(state.get("evaluations", 0))
+        self.best = state.get("best")
+        self.bad = int(state.get("bad", 0))
