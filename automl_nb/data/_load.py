@@ -165,12 +165,22 @@ def load_job_data(
     if problems:
         raise DataError(problems, header="the job's data is invalid")
 
+    if check_images:
+        for key in loaded:
+            loaded[key] = _apply_image_checks(loaded[key], modes[key], problems)
+        if problems:
+            raise DataError(
+                capped_problems(problems), header=f"{len(problems)} image(s) missing or broken"
+            )
     train = loaded["training_data"]
     if len(train) < MIN_TRAINING_IMAGES:
+        broken = sum(1 for p in train.dropped if p.path == "image_url")
+        usable = " usable" if broken else ""
+        after = f" after dropping {broken} broken image(s)" if broken else ""
         raise DataError(
             Problem(
-                f"training data has {len(train)} image(s); at least {MIN_TRAINING_IMAGES} "
-                "are needed",
+                f"training data has {len(train)}{usable} image(s){after}; at least "
+                f"{MIN_TRAINING_IMAGES} are needed",
                 file=train.source,
                 path="training_data",
             )
@@ -181,7 +191,6 @@ def load_job_data(
         params = getattr(spec, "training_parameters", None)
         seed = getattr(params, "random_seed", None)
         size = getattr(spec, "validation_data_size", None) or 0.2
-        modes["validation_data"] = modes["training_data"]
         train, valid = split_validation(train, size, seed=seed)
 
     # The model's classes are the training classes; validation may only use those.
@@ -189,22 +198,6 @@ def load_job_data(
     unknown = sorted(set(valid.label_counts()) - set(labels))
     if unknown:
         raise DataError([_first_record_with(valid, name) for name in unknown])
-
-    if check_images:
-        train = _apply_image_checks(train, modes["training_data"], problems)
-        valid = _apply_image_checks(valid, modes["validation_data"], problems)
-        if problems:
-            raise DataError(
-                capped_problems(problems), header=f"{len(problems)} image(s) missing or broken"
-            )
-        if len(train) < MIN_TRAINING_IMAGES:
-            raise DataError(
-                Problem(
-                    f"training data has {len(train)} usable image(s) after dropping broken "
-                    f"ones; at least {MIN_TRAINING_IMAGES} are needed",
-                    file=train.source,
-                )
-            )
     train.labels = list(labels)
     valid.labels = list(labels)
     return train, valid
