@@ -48,11 +48,12 @@ def is_url(path: str) -> bool:
     return bool(_URL_RE.match(path))
 
 
-def parse_datastore_mapping(text: str) -> dict[str, str]:
+def parse_datastore_mapping(text: str, *, origin: str = DATASTORES_ENV) -> dict[str, str]:
     """Parse a datastore mapping written as a JSON object or ``name=folder,name2=folder2``.
 
     Args:
         text: The mapping text (e.g. the value of ``AUTOML_NB_DATASTORES``).
+        origin: Where the text came from, named in errors.
 
     Returns:
         ``{datastore name: folder or URL prefix}``.
@@ -68,11 +69,11 @@ def parse_datastore_mapping(text: str) -> dict[str, str]:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(
-                Problem(f"datastore mapping is not valid JSON: {exc.msg}", path=DATASTORES_ENV)
+                Problem(f"datastore mapping is not valid JSON: {exc.msg}", path=origin)
             ) from None
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise DataError(
-                Problem("datastore mapping must map names to folder strings", path=DATASTORES_ENV)
+                Problem("datastore mapping must map names to folder strings", path=origin)
             )
         return {str(k): v for k, v in value.items()}
     mapping: dict[str, str] = {}
@@ -82,7 +83,7 @@ def parse_datastore_mapping(text: str) -> dict[str, str]:
             raise DataError(
                 Problem(
                     "datastore mapping entries must read NAME=FOLDER",
-                    path=DATASTORES_ENV,
+                    path=origin,
                     value=repr(item.strip()),
                 )
             )
