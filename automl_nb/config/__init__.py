@@ -53,6 +53,8 @@ from automl_nb.config._sweep_settings import MedianStoppingPolicy
 from automl_nb.config._sweep_settings import SweepSettings
 from automl_nb.config._sweep_settings import TruncationSelectionPolicy
 from automl_nb.config._validate import JOB_KEYS
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -64,6 +66,7 @@ __all__ = [
     "TRAINING_FIELDS",
     "BanditPolicy",
     "Choice",
+    "ConfigError",
     "DataInput",
     "Distribution",
     "ImageClassificationSearchSpace",
@@ -77,6 +80,7 @@ __all__ = [
     "LogUniform",
     "MedianStoppingPolicy",
     "Normal",
+    "Problem",
     "QLogNormal",
     "QLogUniform",
     "QNormal",

@@ -205,7 +205,8 @@ class JobSpec:
     sweep: SweepSettings | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
-    schema: str | None = None
+    # ``$schema`` is editor metadata, not part of what the job means.
+    schema: str | None = field(default=None, compare=False)
     source_path: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
