@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from automl_nb.config import MedianStoppingPolicy
+from automl_nb.sweep import MedianStoppingPruner
+from automl_nb.sweep import create_pruner
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _study(pruner=None):
+    return optuna.create_study(direction="maximize", pruner=pruner or MedianStoppingPruner())
+
+
+def _finished(study, values, state=optuna.trial.TrialState.COMPLETE):
+    trial = study.ask()
+    for step, value in enumerate(values, start=1):
+        trial.report(value, step)
+    study.tell(
+        trial, values[-1] if state == optuna.trial.TrialState.COMPLETE else None, state=state
+    )
+
+
+def _decisions(study, values):
+    trial = study.ask()
+    out = []
+    for step, value in enumerate(values, start=1):
+        trial.report(value, step)
+        out.append(trial.should_prune())
+    return out
+
+
+def test_a_trial_alone_is_never_pruned() -> None:
+    assert _decisions(_study(), [0.0, 0.0]) == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("own", "pruned_at_2"),
+    [([0.6, 0.7], False), ([0.5, 0.6], True), ([0.65, 0.65], False), ([0.9, 0.1], False)],
+)
+def test_best_so_far_against_the_median_of_running_averages(own, pruned_at_2) -> None:
+    study = _study(MedianStoppingPruner(delay_evaluation=2))
+    _finished(study, [0.8, 0.8])  # running average at step 2: 0.8
+    _finished(study, [0.4, 0.6])  # running average at step 2: 0.5
+    # median(0.8, 0.5) = 0.65; equal is kept; a dip after a good best is kept.
+    assert _decisions(study, own) == [False, pruned_at_2]
+
+
+def test_running_averages_only_use_steps_up_to_the_evaluation() -> None:
+    study = _study()
+    _finished(study, [0.1, 1.0, 1.0])
+    _finished(study, [0.3, 1.0, 1.0])
+    # Step 1: median(0.1, 0.3) = 0.2. Step 2: median(0.55, 0.65) = 0.6.
+    assert _decisions(study, [0.25, 0.5]) == [False, True]
+
+
+def test_averages_are_running_means_not_last_values() -> None:
+    study = _study(MedianStoppingPruner(delay_evaluation=3))
+    _finished(study, [0.0, 0.0, 0.9])  # last 0.9, running average 0.3
+    assert _decisions(study, [0.35, 0.35, 0.35]) == [False, False, False]
+
+
+def test_pruned_and_running_trials_count() -> None:
+    study = _study()
+    _finished(study, [0.9], state=optuna.trial.TrialState.PRUNED)
+    running = study.ask()
+    running.report(0.7, 1)
+    # median(0.9, 0.7) = 0.8
+    assert _decisions(study, [0.75]) == [True]
+
+
+@pytest.mark.parametrize(
+    ("interval", "delay", "evaluated"),
+    [(1, 0, [1, 2, 3, 4, 5, 6]), (2, 0, [2, 4, 6]), (1, 4, [4, 5, 6]), (4, 1, [4])],
+)
+def test_evaluation_interval_and_delay(interval, delay, evaluated) -> None:
+    study = _study(MedianStoppingPruner(evaluation_interval=interval, delay_evaluation=delay))
+    _finished(study, [1.0] * 6)
+    decisions = _decisions(study, [0.0] * 6)
+    assert [step for step, pruned in enumerate(decisions, start=1) if pruned] == evaluated
+
+
+def test_create_pruner_from_the_config_policy() -> None:
+    pruner = create_pruner(MedianStoppingPolicy(evaluation_interval=3, delay_evaluation=5))
+    assert isinstance(pruner, MedianStoppingPruner)
+    assert (pruner.evaluation_interval, pruner.delay_evaluation) == (3, 5)
+    assert isinstance(create_pruner("median_stopping"), MedianStoppingPruner)
