@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,10 @@ def _decode_rle(segmentation: dict[str, Any], height: int, width: int):
             "size": list(size),
             "counts": counts.encode("ascii") if isinstance(counts, str) else counts,
         }
-    return mask_utils.decode(rle)
+    with warnings.catch_warnings():
+        # pycocotools builds arrays the NumPy 2 way it warns about; the result is correct
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return mask_utils.decode(rle)
 
 
 def _segments(

@@ -46,6 +46,8 @@ class ConversionReport:
 
     def skip(self, reason: str, item: object = None, count: int = 1) -> None:
         """Count ``count`` items skipped for ``reason`` and keep ``item`` as an example."""
+        if count <= 0:
+            return
         self.skipped[reason] += count
         if item is not None:
             examples = self.examples.setdefault(reason, [])
