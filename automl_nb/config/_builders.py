@@ -244,6 +244,7 @@ def image_classification(
         ConfigError: Unknown arguments or invalid values.
 
     Example:
+        >>> from automl_nb.config import Input
         >>> job = image_classification(
         ...     training_data=Input(type="mltable", path="data/train"),
         ...     target_column_name="label",

@@ -34,7 +34,7 @@ def read_source(source: Any, name: str | None = None) -> tuple[Located, str | No
     if isinstance(source, os.PathLike) or (
         isinstance(source, str)
         and "\n" not in source
-        and source.strip().lower().endswith((".yml", ".yaml"))
+        and (source.strip().lower().endswith((".yml", ".yaml")) or os.path.isfile(source))
     ):
         path = os.fspath(source)
         try:

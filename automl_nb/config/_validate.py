@@ -402,10 +402,11 @@ def _search_space(
 def _grid_only_choice(space: tuple[dict[str, Any], ...], path: Path, rep: Reporter) -> None:
     for index, sub in enumerate(space):
         for name, value in sub.items():
-            if isinstance(value, Distribution) and value.is_numeric:
+            # randint is discrete too: the grid enumerates 0..upper-1.
+            if isinstance(value, Distribution) and value.type not in ("choice", "randint"):
                 rep.error(
                     (*path, index, name),
-                    f"grid sampling takes only choice or fixed values, not {value.type}",
+                    f"grid sampling takes only choice, randint or fixed values, not {value.type}",
                 )
 
 
