@@ -13,6 +13,8 @@ HELP = "check a job YAML and its data (labels, boxes, images); exit status 1 on 
 
 # How many dropped lines are shown as examples.
 _EXAMPLES = 5
+# Longer class lists are cut in the summary.
+_MAX_CLASSES = 30
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,11 +75,13 @@ def _summary(spec, train, valid, *, images_checked: bool) -> list[str]:
     unit = "objects" if spec.task.is_detection else "images"
     lines.append(f"  classes ({len(train.labels)}, {unit} per class):")
     width = max((len(name) for name in train.labels), default=0)
-    for name in train.labels:
+    for name in train.labels[:_MAX_CLASSES]:
         lines.append(
             f"    {name:<{width}}  {counts[name]:>6}  "
             f"(train {train.label_counts()[name]}, valid {valid.label_counts()[name]})"
         )
+    if len(train.labels) > _MAX_CLASSES:
+        lines.append(f"    ... and {len(train.labels) - _MAX_CLASSES} more")
     total = len(train) + len(valid)
     lines.append(
         f"  images: {total} checked, all readable"

@@ -29,6 +29,7 @@ DATASTORES_ENV = "AUTOML_NB_DATASTORES"
 
 # Two or more letters before "://" so that Windows drive letters ("C:\\x") stay paths.
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+://")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:[\\/]")
 _AZUREML_RE = re.compile(
     r"^azureml://(?:subscriptions/[^/]+/resource[Gg]roups/[^/]+/"
     r"(?:providers/Microsoft\.MachineLearningServices/)?workspaces/[^/]+/)?"
@@ -180,6 +181,9 @@ def resolve_image_url(
             url = parsed.netloc + url
     elif is_url(url):
         return url
+    if os.sep == "/" and "\\" in url and not _DRIVE_RE.match(url):
+        # JSONL written on Windows: images\1.jpg means images/1.jpg.
+        url = url.replace("\\", "/")
     url = os.path.expanduser(url)
     if os.path.isabs(url):
         return os.path.normpath(url)

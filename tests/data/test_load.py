@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,9 @@ def test_read_dataset_picks_reader(tmp_path: Path) -> None:
     assert len(read_dataset(f"file://{path}", CLS)) == 3
     with pytest.raises(DataError, match="no MLTable file"):
         read_dataset(tmp_path, CLS)
+
+
+def test_importing_the_readers_does_not_import_torch() -> None:
+    code = "import sys, automl_nb.data; from automl_nb.data import read_jsonl; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr

@@ -32,6 +32,12 @@ def test_relative_absolute_and_home_paths(tmp_path: Path) -> None:
     assert resolve_image_url("~/x.png") == os.path.expanduser("~/x.png")
 
 
+def test_windows_separators_in_relative_paths(tmp_path: Path) -> None:
+    assert resolve_image_url("images\\sub\\a.jpg", base_dir=tmp_path) == str(
+        tmp_path / "images" / "sub" / "a.jpg"
+    )
+
+
 def test_relative_path_without_base_uses_current_folder(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert resolve_image_url("x.png") == str(tmp_path / "x.png")
