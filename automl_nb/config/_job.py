@@ -8,7 +8,6 @@ from dataclasses import field
 from dataclasses import fields
 from typing import Any
 
-from automl_nb.config._distributions import Distribution
 from automl_nb.config._fields import TRAINING_FIELDS
 from automl_nb.config._fields import integer
 from automl_nb.config._search_space import dump_search_value
@@ -289,8 +288,3 @@ def job_fields_to_dict(values: dict[str, Any]) -> dict[str, Any]:
     if values.get("outputs"):
         out["outputs"] = {k: dict(v) for k, v in values["outputs"].items()}
     return out
-
-
-def is_distribution(value: Any) -> bool:
-    """True for a sweep distribution (as opposed to a fixed search-space value)."""
-    return isinstance(value, Distribution)

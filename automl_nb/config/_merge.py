@@ -20,10 +20,10 @@ def _aliases(path: Path) -> Mapping[str, str]:
         return LIMIT_ALIASES
     if path == ("sweep",):
         return SWEEP_ALIASES
-    if path == ("training_parameters",) or (len(path) == 2 and path[0] == "search_space"):
-        return (
-            {**TRAINING_ALIASES, **JOB_ALIASES} if path[0] != "search_space" else TRAINING_ALIASES
-        )
+    if path == ("training_parameters",):
+        return {**TRAINING_ALIASES, **JOB_ALIASES}
+    if len(path) == 2 and path[0] == "search_space":
+        return TRAINING_ALIASES
     return {}
 
 

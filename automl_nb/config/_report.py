@@ -76,16 +76,3 @@ class Reporter:
     def lack(self, path: Path, message: str) -> None:
         """Record a required key that is not given (yet)."""
         self.missing.append(self.problem(path, message))
-
-    def relocate(self, path: Path, problems: list[Problem]) -> None:
-        """Record problems raised by a model class (no location) at ``path``."""
-        for p in problems:
-            self.errors.append(self.problem(path, p.message, suggestion=p.suggestion))
-            if p.value is not None:
-                self.errors[-1] = _with_value(self.errors[-1], p.value)
-
-
-def _with_value(problem: Problem, value: str) -> Problem:
-    from dataclasses import replace
-
-    return replace(problem, value=value)
