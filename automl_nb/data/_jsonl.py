@@ -31,6 +31,7 @@ from typing import Any
 from automl_nb.data._records import ImageRecord
 from automl_nb.data._records import LabeledImages
 from automl_nb.data._records import ObjectAnnotation
+from automl_nb.data._sources import UnmappedDatastoreError
 from automl_nb.data._sources import is_url
 from automl_nb.data._sources import resolve_image_url
 from automl_nb.errors import DataError
@@ -407,6 +408,12 @@ class _Reader:
             return None
         try:
             path = resolve_image_url(url, base_dir=base_dir, datastores=self.datastores)
+        except UnmappedDatastoreError as exc:
+            # A missing mapping is a setup problem, not a bad line: say it once and stop.
+            (problem,) = exc.problems
+            raise DataError(
+                Problem(problem.message, file=problems.file, line=problems.line, path="image_url")
+            ) from None
         except DataError as exc:
             for p in exc.problems:
                 problems.add(p.message, "image_url", url, p.suggestion)

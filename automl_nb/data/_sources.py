@@ -44,6 +44,10 @@ _HOW_TO_MAP = (
 )
 
 
+class UnmappedDatastoreError(DataError):
+    """An ``azureml://`` datastore URI met while no datastore mapping is configured at all."""
+
+
 def is_url(path: str) -> bool:
     """True when ``path`` is a URL with a scheme (``s3://``, ``https://``, ``azureml://``)."""
     return bool(_URL_RE.match(path))
@@ -161,7 +165,7 @@ def resolve_image_url(
         if folder is None:
             if not mapping:
                 message = f"datastore {name!r} is not mapped to a local folder; {_HOW_TO_MAP}"
-                raise DataError(Problem(message, value=repr(url)))
+                raise UnmappedDatastoreError(Problem(message, value=repr(url)))
             close = difflib.get_close_matches(name, list(mapping), n=1)
             raise DataError(
                 Problem(

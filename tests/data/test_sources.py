@@ -158,3 +158,13 @@ def test_jsonl_with_unmapped_datastore_is_a_line_problem(tmp_path: Path) -> None
     (problem,) = info.value.problems
     assert (problem.line, problem.path) == (1, "image_url")
     assert "not in the datastore mapping" in problem.message
+
+
+def test_jsonl_without_any_mapping_stops_at_the_first_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(DATASTORES_ENV, raising=False)
+    path = write_lines(tmp_path / "train.jsonl", [{"image_url": LONG, "label": "can"}] * 50)
+    with pytest.raises(DataError) as info:
+        read_jsonl(path, "image_classification")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert DATASTORES_ENV in problem.message
