@@ -164,6 +164,112 @@ def _files_for(
     return sorted(p for p in glob.glob(base, recursive=True) if os.path.isfile(p))
 
 
+def _parse_paths(
+    doc: _Located,
+    paths: Any,
+    folder: str,
+    datastores: Mapping[str, str] | None,
+    problems: list[Problem],
+) -> list[str]:
+    """The JSONL files named by ``paths`` (``file``, ``folder`` or ``pattern`` entries)."""
+    if not isinstance(paths, list) or not paths:
+        problems.append(doc.problem("'paths' must be a non-empty list", "paths"))
+        return []
+    files: list[str] = []
+    for index, entry in enumerate(paths):
+        where = f"paths[{index}]"
+        if not isinstance(entry, dict) or len(entry) != 1:
+            message = "each path entry needs exactly one of file, folder, pattern"
+            problems.append(doc.problem(message, where, entry))
+            continue
+        ((kind, value),) = entry.items()
+        where = f"{where}.{kind}"
+        if kind not in _PATH_KINDS:
+            problems.append(
+                doc.problem("unknown path kind", where, kind, _close(kind, _PATH_KINDS))
+            )
+            continue
+        if not isinstance(value, str) or not value.strip():
+            problems.append(doc.problem("must be a path string", where, value))
+            continue
+        try:
+            found = _files_for(kind, value.strip(), folder, datastores)
+        except DataError as exc:
+            problems.extend(doc.problem(p.message, where, value) for p in exc.problems)
+            continue
+        except OSError as exc:
+            problems.append(doc.problem(f"cannot list: {exc.strerror or exc}", where, value))
+            continue
+        if kind == "file" and not is_url(found[0]) and not os.path.isfile(found[0]):
+            problems.append(doc.problem("file not found", where, value))
+        elif not found:
+            what = "no *.jsonl files in this folder" if kind == "folder" else "no files match"
+            problems.append(doc.problem(what, where, value))
+        files.extend(found)
+    return files
+
+
+def _parse_read_json_lines(
+    doc: _Located, body: Any, where: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """The options of a ``read_json_lines`` step, as :class:`MLTableSpec` fields."""
+    body = body or {}
+    if not isinstance(body, dict):
+        problems.append(doc.problem("must be a mapping of options", where, body))
+        return {}
+    options: dict[str, Any] = {}
+    for key, value in body.items():
+        path = f"{where}.{key}"
+        if key not in _READ_JSON_KEYS:
+            close = _close(key, _READ_JSON_KEYS)
+            problems.append(doc.problem("unknown read_json_lines option", path, key, close))
+        elif key == "encoding":
+            codec = _ENCODINGS.get(str(value).lower())
+            if codec is None:
+                close = _close(str(value).lower(), tuple(_ENCODINGS))
+                problems.append(doc.problem("unsupported encoding", path, value, close))
+            else:
+                options["encoding"] = codec
+        elif key == "invalid_lines":
+            try:
+                options["invalid_lines"] = check_invalid_lines(value)
+            except DataError as exc:
+                p = exc.problems[0]
+                problems.append(doc.problem(p.message, path, value, p.suggestion))
+        elif key == "include_path_column":
+            if isinstance(value, bool):
+                options["include_path_column"] = value
+            else:
+                problems.append(doc.problem("must be true or false", path, value))
+    return options
+
+
+def _parse_convert(doc: _Located, body: Any, where: str, problems: list[Problem]) -> list[str]:
+    """The columns a ``convert_column_types`` step turns into ``stream_info``."""
+    entries = body if isinstance(body, list) else [body]
+    stream: list[str] = []
+    for index, entry in enumerate(entries):
+        path = f"{where}[{index}]" if isinstance(body, list) else where
+        if not isinstance(entry, dict) or "columns" not in entry or "column_type" not in entry:
+            problems.append(doc.problem("each entry needs columns and column_type", path, entry))
+            continue
+        columns = entry["columns"]
+        columns = [columns] if isinstance(columns, str) else columns
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            message = "must be a column name or a list of names"
+            problems.append(doc.problem(message, f"{path}.columns", entry["columns"]))
+            continue
+        column_type = entry["column_type"]
+        if column_type == "stream_info":
+            stream.extend(columns)
+        elif "image_url" in columns:
+            message = "image_url must be converted to stream_info"
+            problems.append(
+                doc.problem(message, f"{path}.column_type", column_type, "stream_info")
+            )
+    return stream
+
+
 def parse_mltable(
     folder: str | os.PathLike[str], *, datastores: Mapping[str, str] | None = None
 ) -> MLTableSpec:
@@ -188,7 +294,10 @@ def parse_mltable(
         if os.path.isdir(folder):
             found = sorted(n for n in os.listdir(folder) if n.lower().endswith(".jsonl"))
             if found:
-                hint = f"; the folder has {', '.join(found[:3])}: give type: uri_file and a JSONL path, or add an MLTable file"
+                hint = (
+                    f"; the folder has {', '.join(found[:3])}: give type: uri_file and a "
+                    "JSONL path, or add an MLTable file"
+                )
         raise DataError(Problem(f"no {MLTABLE_FILE} file in this folder{hint}", file=folder))
     with open(file, encoding="utf-8") as fh:
         doc = _Located(file, fh.read())
@@ -203,48 +312,7 @@ def parse_mltable(
             if close:
                 problems.append(doc.problem("unknown MLTable key", str(key), suggestion=close))
 
-    files: list[str] = []
-    paths = root.get("paths")
-    if not isinstance(paths, list) or not paths:
-        problems.append(doc.problem("'paths' must be a non-empty list", "paths"))
-        paths = []
-    for index, entry in enumerate(paths):
-        where = f"paths[{index}]"
-        if not isinstance(entry, dict) or len(entry) != 1:
-            problems.append(
-                doc.problem(
-                    "each path entry needs exactly one of file, folder, pattern", where, entry
-                )
-            )
-            continue
-        ((kind, value),) = entry.items()
-        if kind not in _PATH_KINDS:
-            problems.append(
-                doc.problem(
-                    "unknown path kind", f"{where}.{kind}", kind, _close(kind, _PATH_KINDS)
-                )
-            )
-            continue
-        if not isinstance(value, str) or not value.strip():
-            problems.append(doc.problem("must be a path string", f"{where}.{kind}", value))
-            continue
-        try:
-            found = _files_for(kind, value.strip(), folder, datastores)
-        except DataError as exc:
-            problems.extend(doc.problem(p.message, f"{where}.{kind}", value) for p in exc.problems)
-            continue
-        except OSError as exc:
-            problems.append(
-                doc.problem(f"cannot list: {exc.strerror or exc}", f"{where}.{kind}", value)
-            )
-            continue
-        if kind == "file" and not is_url(found[0]) and not os.path.isfile(found[0]):
-            problems.append(doc.problem("file not found", f"{where}.{kind}", value))
-        elif not found:
-            what = "no *.jsonl files in this folder" if kind == "folder" else "no files match"
-            problems.append(doc.problem(what, f"{where}.{kind}", value))
-        files.extend(found)
-
+    files = _parse_paths(doc, root.get("paths"), folder, datastores, problems)
     options: dict[str, Any] = {}
     stream_columns: list[str] = []
     transformations = root.get("transformations") or []
@@ -253,100 +321,24 @@ def parse_mltable(
         transformations = []
     for index, step in enumerate(transformations):
         where = f"transformations[{index}]"
-        name = next(iter(step), None) if isinstance(step, dict) and len(step) == 1 else step
         if isinstance(step, str):
-            name, step = step, {step: None}
-        if not isinstance(step, dict) or name not in _TRANSFORMATIONS:
-            label = name if isinstance(name, str) else None
+            step = {step: None}
+        name = next(iter(step)) if isinstance(step, dict) and len(step) == 1 else None
+        if name not in _TRANSFORMATIONS:
             problems.append(
                 doc.problem(
                     "unsupported transformation; image data needs read_json_lines "
                     "(and optionally convert_column_types)",
-                    f"{where}.{label}" if label else where,
-                    label if label else step,
-                    _close(label, _TRANSFORMATIONS) if label else None,
+                    f"{where}.{name}" if name else where,
+                    name if name else step,
+                    _close(name, _TRANSFORMATIONS) if name else None,
                 )
             )
-            continue
-        body = step[name]
-        where = f"{where}.{name}"
-        if name == "read_json_lines":
+        elif name == "read_json_lines":
             options["read"] = True
-            body = body or {}
-            if not isinstance(body, dict):
-                problems.append(doc.problem("must be a mapping of options", where, body))
-                continue
-            for key, value in body.items():
-                key_path = f"{where}.{key}"
-                if key not in _READ_JSON_KEYS:
-                    problems.append(
-                        doc.problem(
-                            "unknown read_json_lines option",
-                            key_path,
-                            key,
-                            _close(key, _READ_JSON_KEYS),
-                        )
-                    )
-                elif key == "encoding":
-                    codec = _ENCODINGS.get(str(value).lower())
-                    if codec is None:
-                        problems.append(
-                            doc.problem(
-                                "unsupported encoding",
-                                key_path,
-                                value,
-                                _close(str(value).lower(), tuple(_ENCODINGS)),
-                            )
-                        )
-                    else:
-                        options["encoding"] = codec
-                elif key == "invalid_lines":
-                    try:
-                        options["invalid_lines"] = check_invalid_lines(value)
-                    except DataError as exc:
-                        p = exc.problems[0]
-                        problems.append(doc.problem(p.message, key_path, value, p.suggestion))
-                elif key == "include_path_column":
-                    if not isinstance(value, bool):
-                        problems.append(doc.problem("must be true or false", key_path, value))
-                    else:
-                        options["include_path_column"] = value
+            options.update(_parse_read_json_lines(doc, step[name], f"{where}.{name}", problems))
         else:
-            entries = body if isinstance(body, list) else [body]
-            for e_index, entry in enumerate(entries):
-                e_path = f"{where}[{e_index}]" if isinstance(body, list) else where
-                if (
-                    not isinstance(entry, dict)
-                    or "columns" not in entry
-                    or "column_type" not in entry
-                ):
-                    problems.append(
-                        doc.problem("each entry needs columns and column_type", e_path, entry)
-                    )
-                    continue
-                columns = entry["columns"]
-                columns = [columns] if isinstance(columns, str) else columns
-                if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
-                    problems.append(
-                        doc.problem(
-                            "must be a column name or a list of names",
-                            f"{e_path}.columns",
-                            entry["columns"],
-                        )
-                    )
-                    continue
-                column_type = entry["column_type"]
-                if column_type == "stream_info":
-                    stream_columns.extend(columns)
-                elif "image_url" in columns:
-                    problems.append(
-                        doc.problem(
-                            "image_url must be converted to stream_info",
-                            f"{e_path}.column_type",
-                            column_type,
-                            "stream_info",
-                        )
-                    )
+            stream_columns.extend(_parse_convert(doc, step[name], f"{where}.{name}", problems))
     if not options.pop("read", False) and transformations:
         problems.append(
             doc.problem("image data needs a read_json_lines transformation", "transformations")

@@ -168,3 +168,16 @@ def test_jsonl_without_any_mapping_stops_at_the_first_line(tmp_path: Path, monke
     (problem,) = info.value.problems
     assert (problem.file, problem.line) == (str(path), 1)
     assert DATASTORES_ENV in problem.message
+
+
+def test_jsonl_on_an_fsspec_filesystem_with_relative_images(tmp_path: Path) -> None:
+    import fsspec
+
+    image = write_image(tmp_path / "a.png", size=9)
+    with fsspec.open("memory://automl-nb-src/data/a.png", "wb") as fh:
+        fh.write(image.read_bytes())
+    with fsspec.open("memory://automl-nb-src/data/train.jsonl", "w") as fh:
+        fh.write('{"image_url": "a.png", "label": "x"}\n')
+    data = read_jsonl("memory://automl-nb-src/data/train.jsonl", "image_classification")
+    assert data[0].path == "memory://automl-nb-src/data/a.png"
+    assert open_image(data[0].path).size == (9, 9)
