@@ -189,3 +189,42 @@ def test_sampler_names_case_and_errors() -> None:
     with pytest.raises(ConfigError) as info:
         create_sampler("randm", {})
     assert "did you mean 'random'" in str(info.value)
+
+
+def test_grid_gives_concurrent_running_trials_distinct_points() -> None:
+    sampler = create_sampler("grid", DISCRETE)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    running = [study.ask() for _ in range(8)]  # eight trials in flight at once
+    drawn = [suggest_parameters(trial, DISCRETE) for trial in running]
+    assert len({_key(p) for p in drawn}) == 8
+
+
+def test_grid_and_hyperparameters_survive_a_journal_file_storage(tmp_path) -> None:
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    from automl_nb.sweep import trial_hyperparameters
+
+    path = str(tmp_path / "journal.log")
+    study = optuna.create_study(
+        storage=JournalStorage(JournalFileBackend(path)),
+        study_name="job",
+        direction="maximize",
+        sampler=create_sampler("grid", DISCRETE),
+    )
+    for _ in range(4):
+        trial = study.ask()
+        suggest_parameters(trial, DISCRETE)
+        study.tell(trial, 0.5)
+    # Another process (here: a fresh storage object on the same file) continues the grid.
+    other = optuna.load_study(
+        study_name="job",
+        storage=JournalStorage(JournalFileBackend(path)),
+        sampler=create_sampler("grid", DISCRETE),
+    )
+    for _ in range(4):
+        trial = other.ask()
+        suggest_parameters(trial, DISCRETE)
+        other.tell(trial, 0.5)
+    seen = [_key(trial_hyperparameters(t)) for t in other.trials]
+    assert len(seen) == 8 and len(set(seen)) == 8
