@@ -63,7 +63,7 @@ class ObjectAnnotation:
         return out
 
 
-Label = Union[str, tuple[str, ...], tuple[ObjectAnnotation, ...]]
+Label = Union[str, tuple[str, ...], tuple[ObjectAnnotation, ...]]  # noqa: UP007 - runtime alias on 3.10
 
 
 @dataclass(frozen=True)

@@ -106,24 +106,26 @@ class JobController:
 
         from automl_nb.config import load_job
         from automl_nb.sweep import create_study_components
+        from automl_nb.sweep import visible_gpu_memory_gb
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.spec = load_job(self.paths.job_yaml)
-        self.components = create_study_components(self.spec)
+        self.plan = create_study_components(self.spec, gpu_memory_gb=visible_gpu_memory_gb())
         self.storage = open_storage(self.storage_url, journal=self.paths.journal)
         self.study = optuna.create_study(
             study_name=self.paths.job_id,
             storage=self.storage,
-            sampler=self.components.sampler,
-            pruner=self.components.pruner,
+            sampler=self.plan.sampler,
+            pruner=self.plan.pruner,
             direction="maximize",
             load_if_exists=True,
         )
         if "job_yaml" not in self.study.user_attrs:
             # Workers on other machines read the spec from the shared storage.
             self.study.set_user_attr("job_yaml", self.paths.job_yaml.read_text(encoding="utf-8"))
+        self.plan.enqueue_first_trial(self.study)
         limits = self.spec.limits
-        self.budget = min(limits.max_trials, self.components.max_trials or limits.max_trials)
+        self.budget = min(limits.max_trials, self.plan.n_trials)
         self.slots = plan_slots(
             max_trials=self.budget,
             max_concurrent_trials=limits.max_concurrent_trials,
@@ -139,6 +141,8 @@ class JobController:
     def _recover_interrupted(self) -> None:
         """Mark trials left RUNNING by a dead controller as failed, and queue them again."""
         import optuna
+
+        from automl_nb.sweep._search_space import FIXED_HYPERPARAMETERS_ATTR
 
         host = socket.gethostname()
         for frozen in self.study.get_trials(deepcopy=False):
@@ -162,7 +166,10 @@ class JobController:
             self.study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
             self.study.enqueue_trial(
                 frozen.params,
-                user_attrs={"retry_of": frozen.number},
+                user_attrs={
+                    "retry_of": frozen.number,
+                    FIXED_HYPERPARAMETERS_ATTR: frozen.user_attrs.get("hyperparameters", {}),
+                },
                 skip_if_exists=False,
             )
             log.info("trial %d was interrupted by a controller stop; queued again", frozen.number)
@@ -221,11 +228,8 @@ class JobController:
             self._start_trial(slot)
 
     def _start_trial(self, slot: Slot) -> None:
-        from automl_nb.sweep import suggest_parameters
-
         trial = self.study.ask()
-        hyperparameters = suggest_parameters(trial, self.components.search_space)
-        hyperparameters = {**self.components.fixed_parameters, **hyperparameters}
+        hyperparameters = self.plan.suggest(trial)
         folder = self.paths.trial_dir(trial.number)
         folder.mkdir(parents=True, exist_ok=True)
         for stale in ("stop", "status.json", "cancel"):
