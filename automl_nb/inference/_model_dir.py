@@ -100,6 +100,60 @@ def _unwrap(model: Any) -> Any:
     return model
 
 
+def frozen_batchnorm_eps(model: Any) -> dict[str, float]:
+    """``{module name: eps}`` of the model's ``FrozenBatchNorm2d`` layers.
+
+    Detectors fine-tuned from pretrained weights use frozen BatchNorm (eps 0 for torchvision's
+    COCO weights) while ``create_model(pretrained=False)`` builds plain BatchNorm; recording
+    them lets :func:`load_model` rebuild the trained layers exactly.
+    """
+    from torchvision.ops import FrozenBatchNorm2d
+
+    return {
+        name: float(module.eps)
+        for name, module in model.named_modules()
+        if isinstance(module, FrozenBatchNorm2d)
+    }
+
+
+def restore_frozen_batchnorm(
+    model: Any, state_dict: Mapping[str, Any], recorded: Mapping[str, float] | None
+) -> int:
+    """Swap BatchNorm layers for ``FrozenBatchNorm2d`` where the saved model had them.
+
+    Layers named in ``recorded`` get their recorded eps. Without a record, a BatchNorm whose
+    ``num_batches_tracked`` is missing from ``state_dict`` (frozen BatchNorm has none) is
+    swapped with torchvision's default eps.
+
+    Returns:
+        How many layers were swapped.
+    """
+    from torch import nn
+    from torchvision.ops import FrozenBatchNorm2d
+
+    swapped = 0
+    for name, module in list(model.named_modules()):
+        if not isinstance(module, nn.BatchNorm2d):
+            continue
+        prefix = f"{name}." if name else ""
+        if recorded is not None:
+            if name not in recorded:
+                continue
+            eps = float(recorded[name])
+        elif f"{prefix}running_mean" in state_dict and (
+            f"{prefix}num_batches_tracked" not in state_dict
+        ):
+            eps = 1e-5
+        else:
+            continue
+        frozen = FrozenBatchNorm2d(module.num_features, eps=eps)
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, child, frozen)
+        swapped += 1
+    return swapped
+
+
 def save_model_dir(
     model_dir: str | os.PathLike[str],
     *,
@@ -150,6 +204,9 @@ def save_model_dir(
     }
     if model_kwargs:
         payload["model_kwargs"] = _jsonable(dict(model_kwargs))
+    frozen = frozen_batchnorm_eps(_unwrap(model))
+    if frozen:
+        payload["frozen_batchnorm"] = frozen
     _atomic_write(folder / MODEL_FILE, lambda fh: torch.save(payload, fh), binary=True)
 
     resolved = default_inference_settings(task, model_name, hyperparameters)

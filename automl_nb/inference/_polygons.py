@@ -57,6 +57,7 @@ def mask_to_polygons(
     from scipy.ndimage import binary_fill_holes
     from skimage.measure import find_contours
     from skimage.measure import label as label_components
+    from skimage.measure import regionprops
 
     mask = np.asarray(mask)
     if mask.ndim == 3 and mask.shape[0] == 1:
@@ -67,28 +68,24 @@ def mask_to_polygons(
     if not binary.any():
         return []
     components = label_components(binary, connectivity=2)
-    sizes = np.bincount(components.ravel())
-    order = np.argsort(-sizes[1:]) + 1
+    regions = sorted(regionprops(components), key=lambda r: -r.area)
     polygons: list[list[float]] = []
-    for component_id in order:
-        if sizes[component_id] < min_area:
+    for region in regions:
+        if region.area < min_area:
             continue
-        rows, cols = np.nonzero(components == component_id)
-        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-        part = binary_fill_holes(components[r0:r1, c0:c1] == component_id)
+        r0, c0, _, _ = region.bbox
+        part = binary_fill_holes(region.image)
         # Pad so that contours of parts touching the border are closed.
-        padded = np.pad(part.astype(np.float32), 1)
-        contours = find_contours(padded, 0.5)
+        contours = find_contours(np.pad(part.astype(np.float32), 1), 0.5)
         if not contours:
             continue
-        contour = max(contours, key=len)
-        ring = _simplify(contour, max_points)
+        ring = _simplify(max(contours, key=len), max_points)
         if len(ring) < 3:
             continue
         # Contour (row, col) indices of the padded crop -> pixel-edge coordinates of the image:
         # the 0.5 level between pixel i and i+1 sits on the edge at i + 1 (centre at i + 0.5).
-        xs = ring[:, 1] - 1 + 0.5 + c0
-        ys = ring[:, 0] - 1 + 0.5 + r0
+        xs = ring[:, 1] - 0.5 + c0
+        ys = ring[:, 0] - 0.5 + r0
         polygons.append([float(v) for xy in zip(xs, ys) for v in xy])
     return polygons
 

@@ -18,6 +18,7 @@ from automl_nb.inference._model_dir import LABELS_FILE
 from automl_nb.inference._model_dir import SETTINGS_FILE
 from automl_nb.inference._model_dir import read_json
 from automl_nb.inference._model_dir import read_model_file
+from automl_nb.inference._model_dir import restore_frozen_batchnorm
 from automl_nb.inference._polygons import mask_to_polygons
 from automl_nb.inference._polygons import normalise_polygons
 from automl_nb.inference._settings import default_inference_settings
@@ -449,6 +450,7 @@ def load_model(
                 kwargs.setdefault(key, resolved[key])
         kwargs.setdefault("box_detections_per_img", resolved.get("box_detections_per_img"))
     model = create_model(model_name, task=task, num_classes=num_classes, pretrained=False, **kwargs)
+    restore_frozen_batchnorm(model, payload["state_dict"], payload.get("frozen_batchnorm"))
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as exc:
