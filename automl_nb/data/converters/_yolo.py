@@ -112,6 +112,8 @@ def _label_candidates(image: Path, image_root: Path, src: Path) -> list[Path]:
     out.append(image.with_suffix(".txt"))
     rel = image.relative_to(image_root) if image.is_relative_to(image_root) else Path(image.name)
     out += [(src / "labels" / rel).with_suffix(".txt"), src / "labels" / f"{image.stem}.txt"]
+    # SRC may be the label folder itself, with the images elsewhere (--images)
+    out += [(src / rel).with_suffix(".txt"), src / f"{image.stem}.txt"]
     return out
 
 
