@@ -29,5 +29,5 @@ def yolov5(task: Task) -> ModelCfg:
         defaults=yolo_defaults(),
         layer_groups=YOLO_BACKBONE_GROUPS,
         available=False,
-        description="YOLOv5-style detector (not available yet; use fasterrcnn_resnet50_fpn)",
+        description="YOLOv5-style detector; use fasterrcnn_resnet50_fpn until it exists",
     )
