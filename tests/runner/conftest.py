@@ -1,0 +1,80 @@
+"""Fixtures for runner tests: a tiny job on the real fridge thumbnails."""
+
+from __future__ import annotations
+
+import os
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+# 32 px crops, resnet18 from scratch, batch 8: a few seconds per epoch on 2 CPU cores.
+TINY_TRAINING = """\
+training_parameters:
+  model_name: resnet18
+  number_of_epochs: {epochs}
+  training_batch_size: 16
+  validation_batch_size: 32
+  training_crop_size: 32
+  validation_crop_size: 32
+  validation_resize_size: 36
+  learning_rate: 0.02
+  early_stopping: false
+  random_seed: 1
+  advanced_settings: '{{"use_pretrained": false}}'
+"""
+
+
+@pytest.fixture(scope="session")
+def fridge_jsonl(tmp_path_factory) -> Path:
+    """The 134 real fridge thumbnails as a multi-class JSONL (skips without ../shared/data)."""
+    source = SHARED_DATA / "fridgeObjects" / "thumbnails_150"
+    if not source.is_dir():
+        pytest.skip("../shared/data/fridgeObjects is not present")
+    from automl_nb.data.converters import convert
+
+    out = tmp_path_factory.mktemp("fridge") / "train.jsonl"
+    convert("folder", source, out)
+    return out
+
+
+@pytest.fixture
+def write_job(tmp_path, fridge_jsonl):
+    """Write a job YAML on the fridge data: ``write_job(extra_yaml, epochs=2) -> path``."""
+
+    def _write(extra: str, *, epochs: int = 2) -> Path:
+        text = (
+            "type: automl\n"
+            "task: image_classification\n"
+            "target_column_name: label\n"
+            f"training_data: {{path: {fridge_jsonl}, type: uri_file}}\n"
+            "validation_data_size: 0.3\n"
+            + TINY_TRAINING.format(epochs=epochs)
+            + textwrap.dedent(extra)
+        )
+        path = tmp_path / "job.yml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A workspace folder; any controller or kernel left running is killed afterwards."""
+    ws = tmp_path / "ws"
+    yield ws
+    from automl_nb.runner._layout import pid_alive
+    from automl_nb.runner._layout import read_json
+
+    for status in ws.glob("*/*/status.json"):
+        pid = read_json(status, {}).get("pid")
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    for runtime in ws.glob("*/*/trials/*/runtime.json"):
+        pid = read_json(runtime, {}).get("kernel_pid")
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
