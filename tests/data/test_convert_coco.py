@@ -216,3 +216,15 @@ def test_coco_export_refuses_classification(tmp_path):
     )
     with pytest.raises(DataError, match="needs detection data"):
         export(data, "coco", tmp_path / "x.json")
+
+
+def test_coco_ids_written_as_text_or_numbers_match(tmp_path):
+    _image(tmp_path / "x.jpg")
+    doc = {
+        "images": [{"id": "7", "file_name": "x.jpg", "width": W, "height": H}],
+        "categories": [{"id": 1, "name": "car"}],
+        "annotations": [{"id": 1, "image_id": 7, "category_id": "1", "bbox": [1, 2, 10, 8]}],
+    }
+    (tmp_path / "_annotations.coco.json").write_text(json.dumps(doc))
+    data, report = read_format("coco", tmp_path)  # Roboflow's file name, found in the folder
+    assert report.per_class == {"car": 1} and not report.skipped

@@ -56,8 +56,8 @@ def masks_dir(tmp_path):
     (root / "PNGImages").mkdir(parents=True)
     (root / "PedMasks").mkdir()
     (root / "Annotation").mkdir()
-    for name in ("p1", "p2", "p3"):
-        pixels = np.random.default_rng(len(name)).integers(0, 255, (H, W, 3), dtype=np.uint8)
+    for name in ("p1", "p2", "p3", "p4"):
+        pixels = np.random.default_rng(int(name[1])).integers(0, 255, (H, W, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(root / "PNGImages" / f"{name}.png")
     ids = np.zeros((H, W), dtype=np.uint8)
     ids[2:20, 2:12] = 1
@@ -65,7 +65,8 @@ def masks_dir(tmp_path):
     Image.fromarray(ids, mode="L").save(root / "PedMasks" / "p1_mask.png")
     palette = Image.fromarray(np.where(ids == 2, 1, 0).astype(np.uint8), mode="P")
     palette.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
-    palette.save(root / "PedMasks" / "p2_mask.png")  # p3 has no mask: a background image
+    palette.save(root / "PedMasks" / "p2_mask.png")
+    Image.fromarray(ids * 0, mode="L").save(root / "PedMasks" / "p3_mask.png")  # background
     Image.fromarray(ids, mode="L").save(root / "PedMasks" / "lost_mask.png")
     (root / "Annotation" / "p1.txt").write_text(PASCAL.replace("\n", "\r\n"))
     return root
@@ -76,7 +77,7 @@ def test_masks_to_polygons_with_pascal_names(masks_dir, tmp_path):
     assert report.task is Task.INSTANCE_SEGMENTATION
     assert (report.images, report.objects, report.background_images) == (3, 3, 1)
     assert report.per_class == {"PASpersonStanding": 1, "PASpersonWalking": 1, "object": 1}
-    assert report.skipped == {"mask without image": 1}
+    assert report.skipped == {"mask without image": 1, "image without a mask": 1}
     data = read_jsonl(tmp_path / "seg.jsonl", Task.INSTANCE_SEGMENTATION)
     p1 = next(r for r in data if r.path.endswith("p1.png"))
     walking, standing = p1.label

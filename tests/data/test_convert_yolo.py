@@ -139,3 +139,18 @@ def test_yolo_round_trip(yolo_dir, tmp_path, task):
             assert oa.box == pytest.approx(ob.box, abs=1e-5)
             if task == "image_instance_segmentation":
                 assert oa.polygon[0] == pytest.approx(ob.polygon[0], abs=1e-5)
+
+
+def test_yolo_split_layout_with_yaml_paths_that_do_not_resolve(tmp_path):
+    # Roboflow-style export: data.yaml points at ../train/images, which does not exist here
+    for split, seed in (("train", 1), ("valid", 2)):
+        _image(tmp_path / split / "images" / f"{split}.jpg", seed=seed)
+        (tmp_path / split / "labels").mkdir()
+        (tmp_path / split / "labels" / f"{split}.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    (tmp_path / "data.yaml").write_text(
+        "train: ../train/images\nval: ../valid/images\nnc: 1\nnames: ['helmet']\n"
+    )
+    (tmp_path / "README.roboflow.txt").write_text("Exported via roboflow.com\n")
+    data, report = read_format("yolo", tmp_path)
+    assert (report.images, report.objects) == (2, 2) and not report.skipped
+    assert data.labels == ["helmet"]

@@ -150,18 +150,19 @@ def read_coco(
         ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
         raise DataError(Problem("not a COCO file: no 'images' list", file=str(json_path)))
+    # Ids are compared as text: some exporters write "3" in one place and 3 in another.
     categories = {
-        c.get("id"): str(c.get("name", c.get("id"))) for c in doc.get("categories") or []
+        str(c.get("id")): str(c.get("name", c.get("id"))) for c in doc.get("categories") or []
     }
     finder = _ImageFinder(json_path, Path(images) if images else None)
 
     by_image: dict[Any, list[dict[str, Any]]] = {}
-    known_ids = {img.get("id") for img in doc["images"]}
+    known_ids = {str(img.get("id")) for img in doc["images"]}
     for ann in doc.get("annotations") or []:
-        if ann.get("image_id") not in known_ids:
+        if str(ann.get("image_id")) not in known_ids:
             report.skip("annotation for an unknown image id", ann.get("image_id"))
             continue
-        by_image.setdefault(ann.get("image_id"), []).append(ann)
+        by_image.setdefault(str(ann.get("image_id")), []).append(ann)
 
     records: list[ImageRecord] = []
     for img in doc["images"]:
@@ -170,7 +171,7 @@ def read_coco(
         if path is None:
             report.skip("image file not found", file_name or img.get("id"))
             report.skip(
-                "annotation of a missing image", count=len(by_image.get(img.get("id"), []))
+                "annotation of a missing image", count=len(by_image.get(str(img.get("id")), []))
             )
             continue
         try:
@@ -182,7 +183,7 @@ def read_coco(
         ann_w = float(img.get("width") or width)
         ann_h = float(img.get("height") or height)
         objects = []
-        for ann in by_image.get(img.get("id"), []):
+        for ann in by_image.get(str(img.get("id")), []):
             obj = _annotation(ann, categories, ann_w, ann_h, report)
             if obj is not None:
                 objects.append(obj)
@@ -198,12 +199,12 @@ def _annotation(
     height: float,
     report: ConversionReport,
 ) -> ObjectAnnotation | None:
-    cat = ann.get("category_id")
+    cat = str(ann.get("category_id"))
     if cat not in categories:
         if categories:
             report.skip("annotation with an unknown category_id", cat)
             return None
-        categories[cat] = str(cat)  # a file without a categories list: ids are the names
+        categories[cat] = cat  # a file without a categories list: ids are the names
     label = categories[cat]
     crowd = bool(ann.get("iscrowd") or ann.get("ignore"))
     segments = _segments(ann.get("segmentation"), int(width), int(height), report)

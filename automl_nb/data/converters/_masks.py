@@ -135,8 +135,9 @@ def read_masks(
             report.skip("unreadable image", path.name)
             continue
         if key is None:
-            report.note("images without a mask kept as background images")
-            records.append(make_record(path, (), width, height))
+            # Not background: mask sets often cover only part of the images (VOC's
+            # SegmentationObject); an image without objects has an all-zero mask.
+            report.skip("image without a mask", path.name)
             continue
         used.add(key)
         with Image.open(mask_files[key]) as mask_image:
