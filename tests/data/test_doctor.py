@@ -200,3 +200,19 @@ def test_without_file_checks_nothing_is_opened(tmp_path):
     report = diagnose(_cls({"a": 10, "b": 10}), check_files=False)
     assert report.broken == [] and report.image_modes == {} and report.ok
     assert report.image_sizes["width"] == {"min": 300.0, "median": 300.0, "max": 300.0}
+
+
+def test_invalid_jsonl_lines_become_an_error_finding(tmp_path):
+    paths = [_photo(tmp_path / f"{i}.jpg", i) for i in range(11)]
+    lines = [
+        json.dumps({"image_url": p.name, "label": "a" if i % 2 else "b"})
+        for i, p in enumerate(paths)
+    ]
+    lines.insert(3, '{"image_url": "x.jpg", "label": ')  # malformed JSON
+    lines.insert(5, json.dumps({"image_url": "y.jpg", "label": ["a"]}))  # wrong label shape
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    report = diagnose(tmp_path / "d.jsonl", task="image_classification")
+    assert report.images == 11
+    finding = next(f for f in report.findings if f.code == "invalid_lines")
+    assert finding.severity == "error" and "2 lines" in finding.message
+    assert any("d.jsonl:4" in item for item in finding.items)

@@ -155,12 +155,17 @@ def _jsonl_of(path: Path) -> Path:
     raise DataError(Problem("no JSONL file or MLTable folder", file=str(path)))
 
 
-def load_jsonl(path: str | os.PathLike[str], task: str | Task | None = None) -> LabeledImages:
-    """Read a JSONL file or MLTable folder with the data layer's reader (task guessed if None)."""
+def load_jsonl(
+    path: str | os.PathLike[str], task: str | Task | None = None, **options: Any
+) -> LabeledImages:
+    """Read a JSONL file or MLTable folder with the data layer's reader (task guessed if None).
+
+    ``options`` go to :func:`automl_nb.data.read_dataset` (``invalid_lines``, ``datastores``).
+    """
     from automl_nb.data import read_dataset
 
     resolved = _task(task) or guess_task(path)
-    return read_dataset(str(path), resolved)
+    return read_dataset(str(path), resolved, **options)
 
 
 def export(

@@ -84,6 +84,16 @@ def _file_findings(
     report: DoctorReport, train: LabeledImages, infos: Sequence[FileInfo]
 ) -> list[Finding]:
     out = []
+    if train.dropped:
+        out.append(
+            Finding(
+                "error",
+                "invalid_lines",
+                f"{len(train.dropped)} lines are invalid and were left out; training stops on "
+                "them unless the MLTable says invalid_lines: drop",
+                items=tuple(str(p) for p in train.dropped[:3]),
+            )
+        )
     if report.broken:
         out.append(
             Finding(

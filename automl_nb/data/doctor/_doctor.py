@@ -44,12 +44,13 @@ def resize_scale(width: float, height: float, min_size: float, max_size: float) 
     return min(min_size / min(width, height), max_size / max(width, height))
 
 
-def _load(data, task, what: str) -> LabeledImages:
+def _load(data, task) -> LabeledImages:
     if isinstance(data, LabeledImages):
         return data
     from automl_nb.data.converters import load_jsonl
 
-    return load_jsonl(os.fspath(data), task)
+    # Bad lines become findings instead of stopping the check at the first one.
+    return load_jsonl(os.fspath(data), task, invalid_lines="drop")
 
 
 def diagnose(
@@ -81,9 +82,9 @@ def diagnose(
     """
     start = time.perf_counter()
     task = as_task(task) if task is not None else None
-    train = _load(data, task, "data")
+    train = _load(data, task)
     task = train.task
-    val = _load(validation, task, "validation") if validation is not None else None
+    val = _load(validation, task) if validation is not None else None
     if input_size is None:
         input_size = DEFAULT_MIN_SIZE if task.is_detection else DEFAULT_CROP_SIZE
 
