@@ -17,6 +17,8 @@ def _simplify(contour: np.ndarray, max_points: int) -> np.ndarray:
     # find_contours closes the ring by repeating the first point; work on the open ring.
     if len(contour) > 1 and np.allclose(contour[0], contour[-1]):
         contour = contour[:-1]
+    if len(contour) <= min(4, max_points):  # single pixels and specks: nothing to simplify
+        return contour
     # A tiny tolerance only drops collinear points (pixel-staircase runs stay as they are).
     closed = np.vstack([contour, contour[:1]])
     simplified = approximate_polygon(closed, tolerance=0.01)[:-1]
