@@ -1,0 +1,178 @@
+"""Result objects about jobs: status, trials, the best trial."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from automl_nb.notebook._html import esc
+from automl_nb.notebook._html import fmt_number
+from automl_nb.notebook._html import fmt_params
+from automl_nb.notebook._html import fmt_seconds
+from automl_nb.notebook._html import png_img
+from automl_nb.notebook._html import pre
+from automl_nb.notebook._html import state_badge
+from automl_nb.notebook._html import table
+from automl_nb.notebook._html import text_table
+from automl_nb.notebook._jobs import JobSnapshot
+from automl_nb.notebook._jobs import elapsed
+from automl_nb.notebook._jobs import metric_values
+from automl_nb.notebook._results import Result
+
+TRIAL_HEADERS = ["trial", "state", "parameters", "epoch", "metric", "best", "elapsed", "note"]
+
+
+def trial_rows(snapshot: JobSnapshot, *, html: bool = False) -> list[list[Any]]:
+    """One row per trial: number, state, parameters, current epoch, last and best primary
+    metric, elapsed time, error (as HTML cells with ``html``)."""
+    rows = []
+    now = snapshot.taken or time.time()
+    for trial in snapshot.trials:
+        values = metric_values(trial, snapshot.primary_metric)
+        last = values[max(values)] if values else None
+        best = trial.best_score if trial.best_score is not None else max(values.values(), default=None)
+        note = (trial.error or "").splitlines()[0][:120] if trial.error else ""
+        row = [
+            trial.number,
+            state_badge(trial.state) if html else trial.state,
+            fmt_params(trial.hyperparameters),
+            trial.epoch if trial.epoch is not None else "",
+            fmt_number(last),
+            fmt_number(best),
+            fmt_seconds(elapsed(trial, now)),
+            note,
+        ]
+        if html:
+            row = [row[0], row[1], *(esc(v) for v in row[2:])]
+        rows.append(row)
+    return rows
+
+
+def summary_line(snapshot: JobSnapshot) -> str:
+    """``job fridge-...: running, 2/4 trials done, best accuracy 0.81 (trial 1)``."""
+    finished = sum(t.state not in ("running", "queued") for t in snapshot.trials)
+    text = f"job {snapshot.job_id}: {snapshot.status}, {finished}/{snapshot.max_trials} trials done"
+    best = snapshot.best()
+    if best is not None:
+        text += f", best {snapshot.primary_metric} {best[1]:.4f} (trial {best[0]})"
+    if snapshot.error:
+        text += f"\nerror: {snapshot.error}"
+    return text
+
+
+class TrialsView(Result):
+    """The trials of a job as a table (``%automl_vision trials``).
+
+    Attributes:
+        snapshot: The :class:`JobSnapshot` shown.
+        trials: Its :class:`automl_nb.runner.TrialInfo` list.
+    """
+
+    def __init__(self, snapshot: JobSnapshot) -> None:
+        self.snapshot = snapshot
+        self.trials = snapshot.trials
+
+    def to_text(self) -> str:
+        if not self.trials:
+            return f"{summary_line(self.snapshot)}\n(no trials yet)"
+        return f"{summary_line(self.snapshot)}\n{text_table(TRIAL_HEADERS, trial_rows(self.snapshot))}"
+
+    def _repr_html_(self) -> str:
+        rows = trial_rows(self.snapshot, html=True)
+        body = table(TRIAL_HEADERS, rows, raw=True) if rows else "<p>(no trials yet)</p>"
+        return f"<div>{pre(summary_line(self.snapshot))}{body}</div>"
+
+
+class JobView(TrialsView):
+    """A job's status, folder and trials (``%automl_vision status``, ``submit --wait``).
+
+    Attributes:
+        job: The :class:`automl_nb.runner.Job`.
+        status: Its status when read.
+        note: A line shown first (``submitted``, ``still running``).
+    """
+
+    def __init__(self, job: Any, snapshot: JobSnapshot, note: str = "") -> None:
+        super().__init__(snapshot)
+        self.job = job
+        self.status = snapshot.status
+        self.note = note
+
+    def to_text(self) -> str:
+        head = [self.note] if self.note else []
+        head.append(f"folder: {self.job.dir}")
+        return "\n".join(head) + "\n" + super().to_text()
+
+    def _repr_html_(self) -> str:
+        note = f"<div>{esc(self.note)}</div>" if self.note else ""
+        folder = f"<div style='color:#6e7781'>folder: {esc(self.job.dir)}</div>"
+        return f"<div>{note}{super()._repr_html_()}{folder}</div>"
+
+
+def _scalar_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool))}
+
+
+class BestView(Result):
+    """The best trial of a job: its score, hyperparameters, metrics and plots.
+
+    Attributes:
+        job: The job.
+        trial: The best :class:`automl_nb.runner.TrialInfo`, or None.
+        model_dir: The best model folder (``best_model/``), or None.
+        metrics: The model's final validation metrics (``metrics.json``).
+        plots: The model's plot files (``plots/*.png``).
+    """
+
+    def __init__(self, job: Any, trial: Any, primary_metric: str) -> None:
+        self.job = job
+        self.trial = trial
+        self.primary_metric = primary_metric
+        self.model_dir: Path | None = job.best_model_dir
+        if self.model_dir is None and trial is not None and trial.folder is not None:
+            candidate = trial.folder / "model"
+            self.model_dir = candidate if candidate.is_dir() else None
+        self.metrics: dict[str, Any] = {}
+        self.plots: list[Path] = []
+        if self.model_dir is not None:
+            try:
+                self.metrics = json.loads((self.model_dir / "metrics.json").read_text("utf-8"))
+            except (OSError, ValueError):
+                self.metrics = {}
+            self.plots = sorted((self.model_dir / "plots").glob("*.png"))
+
+    @property
+    def score(self) -> float | None:
+        """The best trial's primary metric."""
+        return None if self.trial is None else self.trial.best_score
+
+    def _head(self) -> list[str]:
+        if self.trial is None:
+            return [f"job {self.job.id} ({self.job.status}): no completed trial yet"]
+        lines = [
+            f"job {self.job.id} ({self.job.status}): best trial {self.trial.number}, "
+            f"{self.primary_metric} {fmt_number(self.score)}",
+            f"hyperparameters: {json.dumps(self.trial.hyperparameters, default=str)}",
+        ]
+        if self.model_dir is not None:
+            lines.append(f"model: {self.model_dir}")
+        return lines
+
+    def to_text(self) -> str:
+        lines = self._head()
+        scalars = _scalar_metrics(self.metrics)
+        if scalars:
+            lines.append("metrics: " + ", ".join(f"{k}={fmt_number(v)}" for k, v in scalars.items()))
+        lines += [f"plot: {p}" for p in self.plots]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        parts = [pre("\n".join(self._head()))]
+        scalars = _scalar_metrics(self.metrics)
+        if scalars:
+            parts.append(table(["metric", "value"], [[k, fmt_number(v)] for k, v in scalars.items()]))
+        for plot in self.plots:
+            parts.append(png_img(plot.read_bytes(), width=420, title=plot.stem))
+        return "<div>" + "".join(parts) + "</div>"

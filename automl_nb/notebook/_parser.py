@@ -1,0 +1,81 @@
+"""Argument parsing for the verbs: argparse that never exits and never prints."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+from typing import NoReturn
+
+from IPython.core.error import UsageError
+
+
+class HelpRequested(Exception):
+    """Raised instead of printing when a verb is called with ``--help``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class CmdParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` for one verb: errors raise ``UsageError``, ``--help`` raises
+    :class:`HelpRequested` (the magic turns it into a help object), nothing calls
+    ``sys.exit``."""
+
+    def __init__(self, prog: str, description: str, **kwargs: Any) -> None:
+        super().__init__(
+            prog=prog,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            add_help=True,
+            allow_abbrev=False,
+            **kwargs,
+        )
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}\n{self.format_usage().strip()}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status:
+            raise UsageError(message or f"{self.prog}: invalid arguments")
+        raise HelpRequested(self.format_help())
+
+    def print_help(self, file: Any = None) -> None:
+        raise HelpRequested(self.format_help())
+
+    def print_usage(self, file: Any = None) -> None:
+        raise HelpRequested(self.format_usage())
+
+
+def split_line(line: str) -> list[str]:
+    """Split a magic line like a shell would (quotes group, ``#`` is not a comment).
+
+    Raises:
+        UsageError: Unbalanced quotes.
+    """
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse the line: {exc}") from None
+
+
+def parse_key_values(items: list[str] | None) -> dict[str, Any]:
+    """``["n_steps=10", "xrai_fast=false"]`` -> ``{"n_steps": 10, "xrai_fast": False}``
+    (values read as YAML scalars).
+
+    Raises:
+        UsageError: An item without ``=``.
+    """
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"expected KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out

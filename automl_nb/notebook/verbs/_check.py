@@ -1,0 +1,30 @@
+"""``check``: the dataset doctor on the draft's data."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from automl_nb.notebook._datasets import add_dataset_arguments
+from automl_nb.notebook._datasets import dataset_from_args
+
+HELP = """Run the dataset doctor on the draft's training data (duplicates across the split
+included when there is validation data): counts per class, object sizes at the model input,
+broken files, duplicates, and recommended settings as job YAML.
+"""
+CELL = "none"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_dataset_arguments(parser)
+    parser.add_argument("--no-files", action="store_true", help="use the labels only")
+    parser.add_argument("--input-size", type=int, help="model input size (crop or min_size)")
+
+
+def run(args: argparse.Namespace, ctx: Any) -> Any:
+    from automl_nb.data.doctor import diagnose
+
+    data, validation = dataset_from_args(args, ctx)
+    return diagnose(
+        data, validation=validation, input_size=args.input_size, check_files=not args.no_files
+    )

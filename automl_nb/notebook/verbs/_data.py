@@ -1,0 +1,33 @@
+"""``data``: preview a dataset: images with their labels drawn, class counts, problems."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from automl_nb.notebook._datasets import add_dataset_arguments
+from automl_nb.notebook._datasets import dataset_from_args
+
+HELP = """Preview the draft's training data (or --validation, or --file PATH): a page of
+images with labels, boxes or polygons drawn, images/objects per class, and the dataset
+doctor's findings (skip them with --no-check).
+"""
+CELL = "none"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_dataset_arguments(parser)
+    parser.add_argument("--no-check", action="store_true", help="skip the dataset doctor")
+    parser.add_argument("--per-page", type=int, help="images per page")
+
+
+def run(args: argparse.Namespace, ctx: Any) -> Any:
+    from automl_nb.notebook.widgets import DataPreview
+
+    data, validation = dataset_from_args(args, ctx)
+    report = None
+    if not args.no_check:
+        from automl_nb.data.doctor import diagnose
+
+        report = diagnose(data, validation=validation)
+    return DataPreview(data, report=report, per_page=args.per_page or ctx.settings.preview_images)

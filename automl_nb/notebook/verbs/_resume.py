@@ -1,0 +1,25 @@
+"""``resume``: restart a stopped or crashed job."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from automl_nb.notebook._job_views import JobView
+from automl_nb.notebook._jobs import resolve_job
+from automl_nb.notebook._jobs import take_snapshot
+
+HELP = """Resume a stopped, canceled or crashed job: a new controller runs the trials left.
+
+Finished trials are kept. The default JOB is the last submitted.
+"""
+CELL = "none"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", nargs="?", help="job id, unique id prefix or folder")
+
+
+def run(args: argparse.Namespace, ctx: Any) -> JobView:
+    job = resolve_job(ctx, args.job).resume()
+    return JobView(job, take_snapshot(job), note=f"resumed {job.id}")
