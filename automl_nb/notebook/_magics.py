@@ -64,6 +64,10 @@ class AutoMLVision(Magics):
         """Run an AutoML for Images verb; ``%automl_vision help`` lists them."""
         from automl_nb.notebook._dispatch import run_command
 
+        # IPython passes a silencing trailing ';' through; it is not part of the arguments.
+        line = line.rstrip()
+        if line.endswith(";"):
+            line = line[:-1]
         return run_command(line, cell, shell=self.shell)
 
 
