@@ -57,7 +57,9 @@ def draw_predictions(
     pil = load_image(image)
     width, height = pil.size
     if ax is None:
-        fig = Figure(figsize=(6, 6 * height / max(width, 1) + (0.8 if "probs" in prediction else 0)))
+        fig = Figure(
+            figsize=(6, 6 * height / max(width, 1) + (0.8 if "probs" in prediction else 0))
+        )
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure

@@ -63,7 +63,9 @@ def _atomic_write(path: Path, write: Any, *, binary: bool = False) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+        with os.fdopen(
+            fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})
+        ) as fh:
             write(fh)
         os.replace(tmp, path)
     except BaseException:
@@ -230,7 +232,9 @@ def read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"{path.parent}: not a model folder ({what} {path.name} is missing)") from None
+        raise ModelError(
+            f"{path.parent}: not a model folder ({what} {path.name} is missing)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ModelError(f"{path}: invalid JSON ({exc})") from None
 

@@ -2,7 +2,9 @@
 
 Azure returns one polygon per connected part of an object's mask, each a flattened
 ``[x1, y1, x2, y2, ...]`` list normalised to the image size, simplified to at most
-``max_number_of_polygon_points`` points. Holes are not represented (outer contours only).
+``max_number_of_polygon_points`` points. Holes are filled: the flat polygon lists of the
+schema cannot mark a ring as a hole, and a hole drawn as its own polygon would read as a
+second object.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ def mask_to_polygons(
 
     Args:
         mask: ``[H, W]`` array of probabilities or booleans.
-        threshold: Pixels with ``mask >= threshold`` belong to the object (for boolean masks
-            any threshold in (0, 1] works).
+        threshold: Pixels with ``mask > threshold`` belong to the object, as in Azure's
+            converter (boolean masks are used as they are).
         max_points: At most this many points per polygon.
         min_area: Connected parts with fewer pixels are dropped.
 
@@ -66,7 +68,7 @@ def mask_to_polygons(
         mask = mask[0]
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
-    binary = mask >= threshold if mask.dtype != bool else mask
+    binary = mask > threshold if mask.dtype != bool else mask
     if not binary.any():
         return []
     components = label_components(binary, connectivity=2)

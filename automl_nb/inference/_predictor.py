@@ -288,7 +288,11 @@ class LoadedModel:
             sources.extend((part_index, i) for i in range(n))
         if not boxes:
             return {"boxes": []}
-        all_boxes, all_scores, all_labels = torch.cat(boxes), torch.cat(scores), torch.cat(label_ids)
+        all_boxes, all_scores, all_labels = (
+            torch.cat(boxes),
+            torch.cat(scores),
+            torch.cat(label_ids),
+        )
         valid = (all_scores >= float(self.settings["box_score_thresh"])) & (all_labels >= 1)
         valid &= all_labels <= len(self.labels)
         index = torch.nonzero(valid).flatten()
@@ -342,7 +346,7 @@ class LoadedModel:
 
         canvas = np.zeros((height, width), dtype=np.uint8)
         dx, dy = int(offset[0]), int(offset[1])
-        binary = (mask >= float(self.settings["mask_pixel_score_threshold"])).astype(np.uint8)
+        binary = (mask > float(self.settings["mask_pixel_score_threshold"])).astype(np.uint8)
         h, w = binary.shape
         canvas[dy : dy + h, dx : dx + w] = binary[: height - dy, : width - dx] * 255
         fmt = {"jpg": "JPEG", "png": "PNG", "bmp": "BMP"}[self.settings.get("image_type", "jpg")]
@@ -449,7 +453,9 @@ def load_model(
             if key in resolved:
                 kwargs.setdefault(key, resolved[key])
         kwargs.setdefault("box_detections_per_img", resolved.get("box_detections_per_img"))
-    model = create_model(model_name, task=task, num_classes=num_classes, pretrained=False, **kwargs)
+    model = create_model(
+        model_name, task=task, num_classes=num_classes, pretrained=False, **kwargs
+    )
     restore_frozen_batchnorm(model, payload["state_dict"], payload.get("frozen_batchnorm"))
     try:
         model.load_state_dict(payload["state_dict"])

@@ -141,4 +141,6 @@ def validate_prediction(pred: Any, task: Task | str) -> None:
         prefix = f"[{i}] " if isinstance(pred, list) else ""
         problems.extend(prefix + p for p in prediction_problems(one, task))
     if problems:
-        raise SchemaError("prediction does not follow the Azure schema:\n  " + "\n  ".join(problems))
+        raise SchemaError(
+            "prediction does not follow the Azure schema:\n  " + "\n  ".join(problems)
+        )

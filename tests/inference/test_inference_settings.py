@@ -116,7 +116,9 @@ def test_schema_checker_accepts_the_reference_examples():
         {"probs": [0.9, 0.8], "labels": ["a", "b"]}, "image_classification_multilabel"
     )
     validate_prediction(GOOD_DETECTION, "image_instance_segmentation")
-    boxes_only = {"boxes": [{k: v for k, v in GOOD_DETECTION["boxes"][0].items() if k != "polygon"}]}
+    boxes_only = {
+        "boxes": [{k: v for k, v in GOOD_DETECTION["boxes"][0].items() if k != "polygon"}]
+    }
     validate_prediction(boxes_only, "image_object_detection")
     validate_prediction({"boxes": []}, "image_object_detection")
 
@@ -127,17 +129,64 @@ def test_schema_checker_accepts_the_reference_examples():
         ({"probs": [0.2, 0.2], "labels": ["a", "b"]}, "image_classification", "sum to 1"),
         ({"probs": [1.2], "labels": ["a"]}, "image_classification_multilabel", "[0, 1]"),
         ({"probs": [0.5], "labels": ["a", "b"]}, "image_classification_multilabel", "1 probs"),
-        ({"boxes": [{"box": {"topX": 0.1}, "label": "a", "score": 0.5}]},
-         "image_object_detection", "box keys"),
-        ({"boxes": [{"box": {"topX": 0.6, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.2},
-                     "label": "a", "score": 0.5}]}, "image_object_detection", "inverted"),
-        ({"boxes": [{"box": {"topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 1.5},
-                     "label": "a", "score": 0.5}]}, "image_object_detection", "[0, 1]"),
-        ({"boxes": [{"box": {"topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.5},
-                     "label": "a", "score": 0.5}]}, "image_instance_segmentation", "polygon"),
-        ({"boxes": [{"box": {"topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.5},
-                     "label": "a", "score": 0.5, "polygon": [[0.1, 0.2, 0.3, 0.4, 0.5]]}]},
-         "image_instance_segmentation", "even number"),
+        (
+            {"boxes": [{"box": {"topX": 0.1}, "label": "a", "score": 0.5}]},
+            "image_object_detection",
+            "box keys",
+        ),
+        (
+            {
+                "boxes": [
+                    {
+                        "box": {"topX": 0.6, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.2},
+                        "label": "a",
+                        "score": 0.5,
+                    }
+                ]
+            },
+            "image_object_detection",
+            "inverted",
+        ),
+        (
+            {
+                "boxes": [
+                    {
+                        "box": {"topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 1.5},
+                        "label": "a",
+                        "score": 0.5,
+                    }
+                ]
+            },
+            "image_object_detection",
+            "[0, 1]",
+        ),
+        (
+            {
+                "boxes": [
+                    {
+                        "box": {"topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.5},
+                        "label": "a",
+                        "score": 0.5,
+                    }
+                ]
+            },
+            "image_instance_segmentation",
+            "polygon",
+        ),
+        (
+            {
+                "boxes": [
+                    {
+                        "box": {"topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.5},
+                        "label": "a",
+                        "score": 0.5,
+                        "polygon": [[0.1, 0.2, 0.3, 0.4, 0.5]],
+                    }
+                ]
+            },
+            "image_instance_segmentation",
+            "even number",
+        ),
     ],
 )
 def test_schema_checker_reports_problems(pred, task, problem):

@@ -39,13 +39,28 @@ TASKS = {
     ),
     "image_object_detection": (
         "fasterrcnn_resnet18_fpn",
-        {"min_size": 64, "max_size": 96, "box_score_threshold": 0.0, "box_detections_per_image": 8},
+        {
+            "min_size": 64,
+            "max_size": 96,
+            "box_score_threshold": 0.0,
+            "box_detections_per_image": 8,
+        },
     ),
     "image_instance_segmentation": (
         "maskrcnn_resnet18_fpn",
-        {"min_size": 64, "max_size": 96, "box_score_threshold": 0.0, "box_detections_per_image": 6},
+        {
+            "min_size": 64,
+            "max_size": 96,
+            "box_score_threshold": 0.0,
+            "box_detections_per_image": 6,
+        },
     ),
 }
+
+
+# Fewer region proposals make a randomly initialised R-CNN 30x faster on CPU; they travel
+# through the model folder as model_kwargs.
+FAST_RPN = {"rpn_pre_nms_top_n_test": 100, "rpn_post_nms_top_n_test": 50}
 
 
 def _synthetic(width: int = 90, height: int = 70, seed: int = 0) -> Image.Image:
@@ -83,8 +98,11 @@ def saved(tmp_path_factory):
     out = {}
     for task, (name, hyper) in TASKS.items():
         torch.manual_seed(0)
+        extra = {} if task.startswith("image_classification") else FAST_RPN
         sizes = {k: v for k, v in hyper.items() if k in ("min_size", "max_size")}
-        model = create_model(name, task=task, num_classes=len(LABELS), pretrained=False, **sizes)
+        model = create_model(
+            name, task=task, num_classes=len(LABELS), pretrained=False, **sizes, **extra
+        )
         folder = save_model_dir(
             root / task,
             model=model,
@@ -94,6 +112,7 @@ def saved(tmp_path_factory):
             hyperparameters={**hyper, "learning_rate": 0.01},
             job_yaml={"task": task, "training_parameters": {"model_name": name}},
             metrics={"primary": 0.5},
+            model_kwargs=extra,
         )
         out[task] = (folder, model)
     return out
@@ -125,6 +144,7 @@ def test_model_folder_layout_and_settings(saved):
     assert payload["model_name"] == "maskrcnn_resnet18_fpn"
     assert payload["task"] == "image_instance_segmentation"
     assert payload["num_classes"] == 3
+    assert payload["model_kwargs"] == FAST_RPN
     settings = json.loads((folder / "settings.json").read_text())
     assert settings["min_size"] == 64
     assert settings["box_score_thresh"] == 0.0
@@ -205,16 +225,21 @@ def test_detection_settings_filter_and_cap(saved):
     (none,) = predict(folder, image, device="cpu", box_score_thresh=1.0)
     assert none == {"boxes": []}
     # Overrides passed at load time stick; per-call ones do not change the model.
-    assert load_model(folder, device="cpu", box_detections_per_image=3).settings[
-        "box_detections_per_img"
-    ] == 3
+    assert (
+        load_model(folder, device="cpu", box_detections_per_image=3).settings[
+            "box_detections_per_img"
+        ]
+        == 3
+    )
     assert loaded.settings["box_detections_per_img"] == 8
 
 
 def test_tiled_detection_merges_tiles_and_whole_image(saved):
     loaded = load_model(saved["image_object_detection"][0], device="cpu")
     preds = loaded.predict(
-        [_synthetic(120, 90)], tile_grid_size="2x2", tile_overlap_ratio=0.25,
+        [_synthetic(120, 90)],
+        tile_grid_size="2x2",
+        tile_overlap_ratio=0.25,
         box_detections_per_img=5,
     )
     _check_prediction(preds[0], "image_object_detection")
@@ -276,3 +301,55 @@ def test_bad_folders_and_settings_are_clear_errors(saved, tmp_path):
         load_model(saved["image_object_detection"][0], device="cpu", box_score=0.4)
     with pytest.raises(ConfigError, match="not an inference setting for image_classification"):
         load_model(saved["image_classification"][0], device="cpu", min_size=300)
+
+
+def test_frozen_batchnorm_of_fine_tuned_detectors_is_rebuilt(tmp_path):
+    """Detectors fine-tuned from pretrained weights have frozen BatchNorm (COCO: eps 0)."""
+    from torchvision.ops import FrozenBatchNorm2d
+
+    from automl_nb.inference._model_dir import restore_frozen_batchnorm
+    from automl_nb.models import create_model
+
+    name, hyper = TASKS["image_object_detection"]
+    torch.manual_seed(1)
+    model = create_model(
+        name,
+        task="image_object_detection",
+        num_classes=3,
+        pretrained=False,
+        min_size=64,
+        max_size=96,
+        **FAST_RPN,
+    )
+    body = model.backbone.body
+    frozen_names = {
+        f"backbone.body.{n}": 0.0
+        for n, m in body.named_modules()
+        if isinstance(m, torch.nn.BatchNorm2d)
+    }
+    restore_frozen_batchnorm(model, {}, frozen_names)
+    for module in model.modules():
+        if isinstance(module, FrozenBatchNorm2d):
+            module.running_var.uniform_(0.5, 2.0)
+    folder = save_model_dir(
+        tmp_path / "m",
+        model=model,
+        model_name=name,
+        task="image_object_detection",
+        labels=LABELS,
+        hyperparameters=hyper,
+        model_kwargs=FAST_RPN,
+    )
+    loaded = load_model(folder, device="cpu")
+    frozen = [m for m in loaded.model.modules() if isinstance(m, FrozenBatchNorm2d)]
+    assert len(frozen) == len(frozen_names)
+    assert all(m.eps == 0.0 for m in frozen)
+    in_memory = LoadedModel.from_model(
+        model,
+        model_name=name,
+        task="image_object_detection",
+        labels=LABELS,
+        hyperparameters=hyper,
+    )
+    image = _synthetic()
+    assert loaded.predict(image) == in_memory.predict(image)
