@@ -16,6 +16,11 @@ from automl_nb.tasks import TASK_NAMES
 
 DATA_TYPES = ("jsonl", "mltable", "uri_file", "uri_folder")
 OPTIMIZERS = ("", "sgd", "adam", "adamw")
+PLACEHOLDERS = {
+    "training data": "data/train.jsonl or an MLTable folder",
+    "target column": "label",
+    "validation size": "0.2",
+}
 # Training parameters shown as free text: empty removes the setting.
 TEXT_PARAMETERS = (
     ("number_of_epochs", "epochs"),
@@ -73,7 +78,10 @@ class JobBuilder(widgets.VBox):
 
         def text(description: str, value: Any) -> widgets.Text:
             value = "" if value is None else str(value)
-            return widgets.Text(value=value, description=description, style=style, layout=layout)
+            return widgets.Text(
+                value=value, description=description, style=style, layout=layout,
+                placeholder=PLACEHOLDERS.get(description, ""),
+            )
 
         self.fields: dict[str, widgets.Widget] = {
             "task": widgets.Dropdown(
@@ -87,7 +95,7 @@ class JobBuilder(widgets.VBox):
                 style=style, layout=layout,
             ),
             "validation_data.path": text("validation data", valid.get("path")),
-            "target_column_name": text("target column", data.get("target_column_name", "label")),
+            "target_column_name": text("target column", data.get("target_column_name")),
             "validation_data_size": text("validation size", data.get("validation_data_size")),
             "limits.max_trials": text("max trials", limits.get("max_trials")),
             "limits.max_concurrent_trials": text("concurrent trials", limits.get("max_concurrent_trials")),
