@@ -37,7 +37,7 @@ def _as_masks(masks: Any, mask_threshold: float) -> Any:
     """Bool ``[K, H, W]`` masks from Mask R-CNN's ``[K, 1, H, W]`` probabilities or bools."""
     import torch
 
-    masks = torch.as_tensor(masks)
+    masks = torch.as_tensor(masks).detach().cpu()
     if masks.ndim == 4:
         masks = masks[:, 0]
     if masks.dtype != torch.bool:
@@ -50,21 +50,27 @@ def _prepare(
 ) -> tuple[list[dict], list[dict]]:
     import torch
 
+    def tensor(value: Any, dtype: Any) -> Any:
+        # Metrics are computed on the CPU whatever device the model ran on.
+        return torch.as_tensor(value).detach().cpu().to(dtype)
+
     preds, tgts = [], []
     for p, t in zip(predictions, targets, strict=True):
-        boxes = torch.as_tensor(p["boxes"], dtype=torch.float32).reshape(-1, 4)
         pd = {
-            "boxes": boxes,
-            "scores": torch.as_tensor(p["scores"], dtype=torch.float32).reshape(-1),
-            "labels": torch.as_tensor(p["labels"], dtype=torch.long).reshape(-1),
+            "boxes": tensor(p["boxes"], torch.float32).reshape(-1, 4),
+            "scores": tensor(p["scores"], torch.float32).reshape(-1),
+            "labels": tensor(p["labels"], torch.long).reshape(-1),
         }
-        gt_boxes = torch.as_tensor(t["boxes"], dtype=torch.float32).reshape(-1, 4)
+        gt_boxes = tensor(t["boxes"], torch.float32).reshape(-1, 4)
+        crowd = t.get("iscrowd")
         td = {
             "boxes": gt_boxes,
-            "labels": torch.as_tensor(t["labels"], dtype=torch.long).reshape(-1),
-            "iscrowd": torch.as_tensor(
-                t.get("iscrowd", torch.zeros(len(gt_boxes))), dtype=torch.long
-            ).reshape(-1),
+            "labels": tensor(t["labels"], torch.long).reshape(-1),
+            "iscrowd": (
+                torch.zeros(len(gt_boxes), dtype=torch.long)
+                if crowd is None
+                else tensor(crowd, torch.long).reshape(-1)
+            ),
         }
         if segmentation:
             pd["masks"] = _as_masks(p["masks"], mask_threshold)

@@ -16,6 +16,7 @@ from automl_nb.models import _torchvision  # noqa: F401 - registers the torchvis
 from automl_nb.models import _yolo  # noqa: F401 - registers yolov5
 from automl_nb.models._cfg import ModelCfg
 from automl_nb.models._freeze import freeze_layers
+from automl_nb.models._freeze import resolve_layer
 from automl_nb.models._registry import create_model
 from automl_nb.models._registry import default_model
 from automl_nb.models._registry import get_model_cfg
@@ -36,4 +37,5 @@ __all__ = [
     "list_models",
     "register_model",
     "registered_names",
+    "resolve_layer",
 ]

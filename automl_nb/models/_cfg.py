@@ -82,6 +82,10 @@ class ModelCfg:
     available: bool = True
     description: str = ""
 
+    def __hash__(self) -> int:
+        # ``defaults`` is a dict, so hash the identity of the cfg: its name and task.
+        return hash((self.name, self.task))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of every field (tuples become lists, the task its name)."""
         out: dict[str, Any] = {}

@@ -45,3 +45,24 @@ def freeze_layers(model: Any, cfg: ModelCfg, n: int) -> list[str]:
             param.requires_grad_(False)
             frozen.append(name)
     return frozen
+
+
+def resolve_layer(model: Any, path: str) -> Any:
+    """The submodule at a dotted ``path`` such as ``cfg.gradcam_layer``.
+
+    Parts are attribute names or integer indices into sequential containers; negative
+    indices count from the end (``blocks.-1.norm1`` is the last ViT block's first norm).
+
+    Raises:
+        ModelError: When a part does not exist.
+    """
+    module = model
+    for part in path.split("."):
+        try:
+            if part.lstrip("-").isdigit():
+                module = list(module.children())[int(part)]
+            else:
+                module = getattr(module, part)
+        except (AttributeError, IndexError) as exc:
+            raise ModelError(f"model has no layer {path!r} (failed at {part!r})") from exc
+    return module

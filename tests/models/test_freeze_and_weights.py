@@ -12,6 +12,7 @@ from automl_nb.errors import ModelError
 from automl_nb.models import create_model
 from automl_nb.models import freeze_layers
 from automl_nb.models import get_model_cfg
+from automl_nb.models import resolve_layer
 from automl_nb.tasks import Task
 
 
@@ -238,3 +239,18 @@ def test_detector_weights_from_a_local_file(tmp_path) -> None:
         "fasterrcnn_resnet18_fpn", task=task, num_classes=2, checkpoint_path=str(path)
     )
     assert torch.equal(model.backbone.body.layer1[0].conv1.weight, resnet.layer1[0].conv1.weight)
+
+
+@pytest.mark.parametrize(
+    "name", ["mobilenetv2", "resnet50", "seresnext", "vitl16r224", "convnext_tiny"]
+)
+def test_gradcam_layer_resolves_to_the_last_feature_block(name: str) -> None:
+    cfg = get_model_cfg(name, Task.CLASSIFICATION)
+    with torch.device("meta"):
+        model = timm.create_model(cfg.arch, num_classes=3)
+    layer = resolve_layer(model, cfg.gradcam_layer)
+    assert isinstance(layer, torch.nn.Module)
+    if cfg.vit_tokens:
+        assert layer is model.blocks[-1].norm1 and cfg.num_prefix_tokens == 1
+    with pytest.raises(ModelError, match="no layer"):
+        resolve_layer(model, "no_such.layer")
