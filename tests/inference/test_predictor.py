@@ -118,6 +118,12 @@ def saved(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def loaded_models(saved):
+    """task -> the model loaded back from its folder (once per module)."""
+    return {task: load_model(folder, device="cpu") for task, (folder, _) in saved.items()}
+
+
 def _check_prediction(pred: dict, task: str) -> None:
     validate_prediction(pred, task)
     if task.startswith("image_classification"):
@@ -187,15 +193,15 @@ def test_loaded_model_predicts_the_azure_schema(saved, task):
     assert "<table>" in loaded._repr_html_()
 
 
-def test_multilabel_probabilities_are_independent(saved):
-    loaded = load_model(saved["image_classification_multilabel"][0], device="cpu")
+def test_multilabel_probabilities_are_independent(loaded_models):
+    loaded = loaded_models["image_classification_multilabel"]
     (pred,) = loaded.predict(_synthetic())
     assert all(0.0 < p < 1.0 for p in pred["probs"])
     assert sum(pred["probs"]) != pytest.approx(1.0, abs=1e-3)
 
 
-def test_every_image_form_gives_the_same_prediction(saved, tmp_path):
-    loaded = load_model(saved["image_classification"][0], device="cpu")
+def test_every_image_form_gives_the_same_prediction(loaded_models, tmp_path):
+    loaded = loaded_models["image_classification"]
     image = _synthetic()
     path = tmp_path / "x.png"
     image.save(path)
@@ -234,8 +240,8 @@ def test_detection_settings_filter_and_cap(saved):
     assert loaded.settings["box_detections_per_img"] == 8
 
 
-def test_tiled_detection_merges_tiles_and_whole_image(saved):
-    loaded = load_model(saved["image_object_detection"][0], device="cpu")
+def test_tiled_detection_merges_tiles_and_whole_image(loaded_models):
+    loaded = loaded_models["image_object_detection"]
     preds = loaded.predict(
         [_synthetic(120, 90)],
         tile_grid_size="2x2",
@@ -246,8 +252,8 @@ def test_tiled_detection_merges_tiles_and_whole_image(saved):
     assert 0 < len(preds[0]["boxes"]) <= 5
 
 
-def test_instance_segmentation_polygons_honour_settings(saved):
-    loaded = load_model(saved["image_instance_segmentation"][0], device="cpu")
+def test_instance_segmentation_polygons_honour_settings(loaded_models):
+    loaded = loaded_models["image_instance_segmentation"]
     image = _synthetic()
     (pred,) = loaded.predict(image, max_number_of_polygon_points=5, mask_pixel_score_threshold=0.0)
     assert pred["boxes"]
@@ -262,13 +268,13 @@ def test_instance_segmentation_polygons_honour_settings(saved):
     assert mask.size == image.size
 
 
-def test_draw_predictions_for_every_task(saved):
+def test_draw_predictions_for_every_task(loaded_models):
     from matplotlib.figure import Figure
 
     image = _synthetic()
-    for task, (folder, _) in saved.items():
+    for task in TASKS:
         if task.startswith("image_classification"):
-            pred = load_model(folder, device="cpu").predict(image)[0]
+            pred = loaded_models[task].predict(image)[0]
         else:
             pred = {
                 "boxes": [
