@@ -77,3 +77,42 @@ def comm_messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
     RecordingComm.sent = []
     monkeypatch.setattr(comm, "create_comm", lambda *args, **kwargs: RecordingComm(**kwargs))
     return RecordingComm.sent
+
+
+@pytest.fixture
+def tiny_job() -> Any:
+    """:func:`tiny_job_yaml`: writes a tiny real job YAML (and its data) into a folder."""
+    return tiny_job_yaml
+
+
+def tiny_job_yaml(
+    folder: Path,
+    *,
+    epochs: int = 2,
+    max_trials: int = 1,
+    extra: str = "",
+) -> Path:
+    """A real, tiny classification job: 12 images of 32 px, resnet18 from scratch."""
+    from automl_nb.testing.datasets import make_classification_jsonl
+
+    make_classification_jsonl(folder, n=12, size=32)
+    text = (
+        "type: automl\n"
+        "task: image_classification\n"
+        "name: tiny\n"
+        "target_column_name: label\n"
+        "training_data: {path: train.jsonl, type: jsonl}\n"
+        f"limits: {{max_trials: {max_trials}, max_concurrent_trials: 1}}\n"
+        "training_parameters:\n"
+        "  model_name: resnet18\n"
+        f"  number_of_epochs: {epochs}\n"
+        "  training_batch_size: 4\n"
+        "  training_crop_size: 32\n"
+        "  validation_crop_size: 32\n"
+        "  validation_resize_size: 32\n"
+        "  early_stopping: false\n"
+        "  advanced_settings: '{\"use_pretrained\": false}'\n"
+    ) + extra
+    path = folder / "job.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
