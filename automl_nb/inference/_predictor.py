@@ -236,7 +236,7 @@ class LoadedModel:
             probs = torch.sigmoid(logits)
         else:
             probs = torch.softmax(logits, dim=1)
-        return [{"probs": [float(p) for p in row], "labels": list(self.labels)} for row in probs]
+        return [{"probs": row, "labels": list(self.labels)} for row in probs.cpu().tolist()]
 
     def _detect(self, tensors: list[Any]) -> list[dict[str, Any]]:
         import torch
@@ -401,7 +401,8 @@ def load_model(
     ``create_model(..., pretrained=False)`` and the saved weights are loaded into it.
 
     Args:
-        model_dir: The model folder (``.../trials/0/model`` or a job's ``best_model``).
+        model_dir: The model folder (``.../trials/0/model`` or a job's ``best_model``); a
+            job folder or a trial folder stands for the model folder inside it.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (default: CUDA when available).
         **setting_overrides: Inference settings that replace those of ``settings.json``
             (v1 or v2 names: ``box_score_thresh=0.5``, ``validation_crop_size=256``).
@@ -426,6 +427,10 @@ def load_model(
     folder = Path(model_dir)
     if not folder.is_dir():
         raise ModelError(f"model folder {str(folder)!r} does not exist")
+    # A job folder (best_model/) or a trial folder (model/) names its model folder too.
+    for inner in ("best_model", "model"):
+        if not (folder / "model.pt").is_file() and (folder / inner / "model.pt").is_file():
+            folder = folder / inner
     payload = read_model_file(folder)
     settings = read_json(folder / SETTINGS_FILE, "settings")
     labels = read_json(folder / LABELS_FILE, "labels")

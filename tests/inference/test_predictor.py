@@ -359,3 +359,15 @@ def test_frozen_batchnorm_of_fine_tuned_detectors_is_rebuilt(tmp_path):
     )
     image = _synthetic()
     assert loaded.predict(image) == in_memory.predict(image)
+
+
+def test_job_and_trial_folders_stand_for_their_model_folder(saved, tmp_path):
+    import shutil
+
+    folder, _ = saved["image_classification"]
+    job = tmp_path / "job"
+    shutil.copytree(folder, job / "best_model")
+    trial = tmp_path / "trial"
+    shutil.copytree(folder, trial / "model")
+    assert load_model(job, device="cpu").model_dir == job / "best_model"
+    assert load_model(trial, device="cpu").model_dir == trial / "model"
