@@ -118,7 +118,11 @@ class ExplainableModel:
             crop_size=int(settings.get("valid_crop_size") or 224),
             interpolation=str(getattr(cfg, "interpolation", None) or "bilinear"),
             gradcam_layer=getattr(cfg, "gradcam_layer", None),
-            num_prefix_tokens=getattr(cfg, "num_prefix_tokens", None),
+            num_prefix_tokens=(
+                getattr(cfg, "num_prefix_tokens", None)
+                if getattr(cfg, "vit_tokens", False)
+                else None
+            ),
         )
 
     @classmethod
