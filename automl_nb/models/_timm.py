@@ -16,8 +16,12 @@ from automl_nb.models._cfg import ModelCfg
 from automl_nb.models._cfg import classification_defaults
 from automl_nb.models._registry import register_model
 from automl_nb.models._weights import hf_cache_dir
+from automl_nb.models._weights import host_reachable
+from automl_nb.models._weights import hub_host
+from automl_nb.models._weights import hub_offline
 from automl_nb.models._weights import is_offline
 from automl_nb.models._weights import torch_hub_file
+from automl_nb.models._weights import url_host
 from automl_nb.models._weights import weights_unavailable
 from automl_nb.tasks import Task
 
@@ -375,13 +379,28 @@ def build_timm_model(
             "advanced_settings: '{\"use_pretrained\": false}' or give checkpoint_path"
         )
     pcfg = _pretrained_cfg(cfg.weights)
+    reason: str | None = None
     if pcfg.hf_hub_id:
         cache: Path | str = hf_cache_dir(pcfg.hf_hub_id)
+        if not is_offline() and not host_reachable(hub_host()):
+            reason = f"{hub_host()} cannot be reached"
     else:
         cache = torch_hub_file(pcfg.url or "")
-        if is_offline() and not Path(cache).is_file():
-            raise weights_unavailable(cfg.name, cfg.weights, cache, "HF_HUB_OFFLINE is set")
+        if not Path(cache).is_file():
+            if is_offline():
+                raise weights_unavailable(cfg.name, cfg.weights, cache, "HF_HUB_OFFLINE is set")
+            if not host_reachable(url_host(pcfg.url or "")):
+                raise weights_unavailable(
+                    cfg.name, cfg.weights, cache, f"{url_host(pcfg.url or '')} cannot be reached"
+                )
     try:
-        return timm.create_model(cfg.weights, pretrained=True, num_classes=num_classes, **kwargs)
+        if reason is None:
+            return timm.create_model(
+                cfg.weights, pretrained=True, num_classes=num_classes, **kwargs
+            )
+        with hub_offline():  # no network: load from the cache or fail at once
+            return timm.create_model(
+                cfg.weights, pretrained=True, num_classes=num_classes, **kwargs
+            )
     except OSError as exc:  # covers the Hub's offline/HTTP errors and urllib's URLError
-        raise weights_unavailable(cfg.name, cfg.weights, cache, exc) from exc
+        raise weights_unavailable(cfg.name, cfg.weights, cache, reason or exc) from exc

@@ -20,8 +20,10 @@ from automl_nb.models._cfg import SEGMENTATION_TASKS
 from automl_nb.models._cfg import ModelCfg
 from automl_nb.models._cfg import detection_defaults
 from automl_nb.models._registry import register_model
+from automl_nb.models._weights import host_reachable
 from automl_nb.models._weights import is_offline
 from automl_nb.models._weights import torch_hub_file
+from automl_nb.models._weights import url_host
 from automl_nb.models._weights import weights_unavailable
 from automl_nb.tasks import Task
 
@@ -186,8 +188,12 @@ def _fetch_state_dict(cfg: ModelCfg, weights_name: str) -> dict[str, Any]:
 
     weights = get_weight(weights_name)
     cached = torch_hub_file(weights.url)
-    if not cached.is_file() and is_offline():
-        raise weights_unavailable(cfg.name, weights_name, cached, "HF_HUB_OFFLINE is set")
+    if not cached.is_file():
+        if is_offline():
+            raise weights_unavailable(cfg.name, weights_name, cached, "HF_HUB_OFFLINE is set")
+        host = url_host(weights.url)
+        if not host_reachable(host):
+            raise weights_unavailable(cfg.name, weights_name, cached, f"{host} cannot be reached")
     try:
         return weights.get_state_dict(progress=False, check_hash=True)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError; a bad hash a RuntimeError

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse
 
 from automl_nb.errors import ModelError
 
@@ -17,6 +22,45 @@ def is_offline() -> bool:
     pretrained model fail fast instead of waiting on the network.
     """
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+@lru_cache(maxsize=16)
+def host_reachable(host: str, port: int = 443, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to ``host`` opens within ``timeout`` seconds.
+
+    Checked once per process before a download, so that a machine without internet gets the
+    "cannot download" error in seconds instead of after the Hub client's retries (about 50 s).
+    """
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def hub_host() -> str:
+    """The Hugging Face Hub host (``HF_ENDPOINT`` respected)."""
+    from huggingface_hub import constants
+
+    return urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+
+
+def url_host(url: str) -> str:
+    """The host of a download URL."""
+    return urlparse(url).hostname or ""
+
+
+@contextmanager
+def hub_offline() -> Iterator[None]:
+    """Run Hugging Face Hub calls in offline mode: cached files load, others fail at once."""
+    from huggingface_hub import constants
+
+    old = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = old
 
 
 def hf_cache_dir(hf_hub_id: str) -> Path:

@@ -254,3 +254,15 @@ def test_gradcam_layer_resolves_to_the_last_feature_block(name: str) -> None:
         assert layer is model.blocks[-1].norm1 and cfg.num_prefix_tokens == 1
     with pytest.raises(ModelError, match="no layer"):
         resolve_layer(model, "no_such.layer")
+
+
+def test_unreachable_hub_fails_fast_without_offline_flag(empty_caches, monkeypatch) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    # Nothing listens on 127.0.0.1:443 here, so the Hub counts as unreachable.
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "https://127.0.0.1")
+    start = time.perf_counter()
+    with pytest.raises(ModelError, match="127.0.0.1 cannot be reached.*use_pretrained"):
+        create_model("resnet18", task=Task.CLASSIFICATION, num_classes=3, pretrained=True)
+    assert time.perf_counter() - start < 10
