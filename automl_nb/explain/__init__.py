@@ -25,6 +25,9 @@ from automl_nb.explain._explain import explain_image
 from automl_nb.explain._inputs import AttributionInput
 from automl_nb.explain._params import PARAMETER_DEFAULTS
 from automl_nb.explain._params import resolve_parameters
+from automl_nb.explain._pointing import PointingScore
+from automl_nb.explain._pointing import boxes_in_crop
+from automl_nb.explain._pointing import pointing_score
 
 __all__ = [
     "PARAMETER_DEFAULTS",
@@ -34,11 +37,14 @@ __all__ = [
     "Explanation",
     "ExplanationNotSupportedError",
     "ImageExplanation",
+    "PointingScore",
     "as_explainable",
+    "boxes_in_crop",
     "explain",
     "explain_image",
     "get_explainer_class",
     "list_explainers",
+    "pointing_score",
     "register_explainer",
     "resolve_parameters",
 ]
