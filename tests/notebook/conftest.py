@@ -79,7 +79,7 @@ def comm_messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
     return RecordingComm.sent
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_job() -> Any:
     """:func:`tiny_job_yaml`: writes a tiny real job YAML (and its data) into a folder."""
     return tiny_job_yaml
