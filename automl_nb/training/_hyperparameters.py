@@ -137,6 +137,7 @@ def resolve_hyperparameters(
         ...     {
         ...         "task": "image_classification",
         ...         "target_column_name": "label",
+        ...         "training_data": {"path": "train.jsonl", "type": "uri_file"},
         ...         "training_parameters": {"learning_rate": 0.02},
         ...     }
         ... )

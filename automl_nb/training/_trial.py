@@ -61,6 +61,19 @@ LOG_FILE = "log.txt"
 CHECKPOINT_DIR = "checkpoints"
 MODEL_DIR = "model"
 
+# Small inputs (max_size <= 512) hold few objects; torchvision's proposal budget is sized for
+# 800-1333 px images (2000 proposals, 512 sampled RoIs per image) and its RoI heads then cost
+# most of a CPU step. For such inputs R-CNN models get a smaller budget; it is recorded in the
+# model folder's model_kwargs so inference rebuilds the same model.
+SMALL_INPUT_MAX_SIZE = 512
+SMALL_INPUT_PROPOSALS: dict[str, int] = {
+    "rpn_pre_nms_top_n_train": 600,
+    "rpn_post_nms_top_n_train": 300,
+    "rpn_pre_nms_top_n_test": 300,
+    "rpn_post_nms_top_n_test": 150,
+    "box_batch_size_per_image": 128,
+}
+
 
 @dataclass
 class TrialResult:
@@ -167,13 +180,19 @@ class _LogToFile:
 def _model_kwargs(task: Task, hp: dict[str, Any], model_cfg: Any) -> dict[str, Any]:
     """The ``create_model`` keywords this trial's hyperparameters imply."""
     if task.is_detection:
-        return {
+        kwargs = {
             "min_size": hp.get("min_size"),
             "max_size": hp.get("max_size"),
             "box_score_thresh": hp.get("box_score_threshold"),
             "nms_iou_thresh": hp.get("nms_iou_threshold"),
             "box_detections_per_img": hp.get("box_detections_per_image"),
         }
+        if (
+            getattr(model_cfg, "arch", "") in ("fasterrcnn", "maskrcnn")
+            and int(hp.get("max_size") or 1333) <= SMALL_INPUT_MAX_SIZE
+        ):
+            kwargs.update(SMALL_INPUT_PROPOSALS)
+        return kwargs
     kwargs: dict[str, Any] = {}
     crop = int(hp["training_crop_size"])
     size = getattr(model_cfg, "input_size", None)

@@ -1,0 +1,192 @@
+"""run_trial on tiny generated data: folder contents, resume, early stopping, pruning, freezing,
+checkpoints, incremental training and diverging losses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from automl_nb.config import load_job
+from automl_nb.testing.datasets import make_classification_jsonl
+from automl_nb.training import NonFiniteLossError
+from automl_nb.training import TrialPruned
+from automl_nb.training import load_checkpoint
+from automl_nb.training import run_trial
+
+# timm's tiny test network: a real ResNet layout (so layers_to_freeze applies), 0.4 M params.
+FAST = {
+    "model_name": "test_resnet",
+    "training_batch_size": 4,
+    "validation_batch_size": 8,
+    "training_crop_size": 32,
+    "validation_resize_size": 32,
+    "validation_crop_size": 32,
+    "random_seed": 0,
+    "advanced_settings": '{"use_pretrained": false}',
+}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny")
+    make_classification_jsonl(root, n=12, size=32, classes=("red", "green"), name="train.jsonl")
+    make_classification_jsonl(
+        root / "val", n=4, size=32, classes=("red", "green"), name="valid.jsonl", seed=1
+    )
+    return root
+
+
+def _spec(data_dir: Path, **training: Any) -> Any:
+    return load_job(
+        {
+            "task": "image_classification",
+            "target_column_name": "label",
+            "compute": "cpu",
+            "training_data": {"path": str(data_dir / "train.jsonl"), "type": "uri_file"},
+            "validation_data": {"path": str(data_dir / "val" / "valid.jsonl"), "type": "uri_file"},
+            "training_parameters": {**FAST, **training},
+        }
+    )
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_trial_folder_and_resume_continues_the_epoch_count(data_dir: Path, tmp_path: Path) -> None:
+    trial = tmp_path / "trial"
+    first = run_trial(_spec(data_dir, number_of_epochs=2), {"learning_rate": 0.01}, trial)
+    assert first.status == "completed" and first.epochs == 2
+    for name in ("params.json", "hyperparameters.json", "metrics.jsonl", "log.txt"):
+        assert (trial / name).is_file(), name
+    assert json.loads((trial / "params.json").read_text()) == {"learning_rate": 0.01}
+    assert {p.name for p in (trial / "checkpoints").iterdir()} == {"last.pt", "best.pt"}
+    model_dir = trial / "model"
+    for name in ("model.pt", "settings.json", "labels.json", "job.yaml", "metrics.json"):
+        assert (model_dir / name).is_file(), name
+    assert (model_dir / "plots" / "epoch_curves.png").is_file()
+    rows = _lines(trial / "metrics.jsonl")
+    assert [r["epoch"] for r in rows] == [1, 2]
+    for key in ("train_loss", "learning_rate", "accuracy", "images_per_second", "seconds"):
+        assert key in rows[0], key
+    assert json.loads((model_dir / "labels.json").read_text()) == ["green", "red"]
+
+    resumed = run_trial(
+        _spec(data_dir, number_of_epochs=3), {"learning_rate": 0.01}, trial, resume=True
+    )
+    rows = _lines(trial / "metrics.jsonl")
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert rows[0]["train_loss"] == pytest.approx(first.history[0]["train_loss"])
+    assert resumed.epochs == 3
+    assert load_checkpoint(trial / "checkpoints" / "last.pt")["epoch"] == 3
+    assert "resumed from" in (trial / "log.txt").read_text()
+
+
+def test_early_stopping_ends_the_trial(data_dir: Path, tmp_path: Path) -> None:
+    # A zero learning rate never improves the metric: stop after delay + patience evaluations.
+    spec = _spec(
+        data_dir,
+        number_of_epochs=10,
+        learning_rate=0.0,
+        early_stopping=True,
+        early_stopping_patience=1,
+        early_stopping_delay=1,
+        learning_rate_scheduler="none",
+    )
+    result = run_trial(spec, {}, tmp_path / "t")
+    assert result.stopped_early
+    assert result.epochs == 2
+    assert result.best_epoch == 1
+
+
+def test_evaluation_and_checkpoint_frequency(data_dir: Path, tmp_path: Path) -> None:
+    spec = _spec(data_dir, number_of_epochs=3, evaluation_frequency=2, checkpoint_frequency=1)
+    result = run_trial(spec, {}, tmp_path / "t")
+    rows = result.history
+    assert ["accuracy" in r for r in rows] == [False, True, True]  # epoch 3 is the last one
+    names = {p.name for p in (tmp_path / "t" / "checkpoints").iterdir()}
+    assert {"epoch_1.pt", "epoch_2.pt", "epoch_3.pt", "last.pt", "best.pt"} <= names
+    ckpt = load_checkpoint(tmp_path / "t" / "checkpoints" / "epoch_2.pt")
+    assert {"model", "optimizer", "scheduler", "epoch", "history"} <= set(ckpt)
+
+
+class _Recorder:
+    def __init__(self, prune_at: int | None = None) -> None:
+        self.prune_at = prune_at
+        self.events: list[str] = []
+        self.result: Any = None
+        self.initial: dict[str, torch.Tensor] = {}
+        self.final: dict[str, torch.Tensor] = {}
+
+    def on_train_start(self, state: Any) -> None:
+        self.events.append("start")
+        self.initial = {k: v.clone() for k, v in state.model.state_dict().items()}
+
+    def on_epoch_end(self, state: Any, metrics: dict) -> None:
+        self.events.append(f"epoch{metrics['epoch']}")
+        if self.prune_at == metrics["epoch"]:
+            raise TrialPruned()
+
+    def on_train_end(self, state: Any, result: Any) -> None:
+        self.events.append("end")
+        self.result = result
+        self.final = {k: v.clone() for k, v in state.model.state_dict().items()}
+
+
+def test_pruned_by_a_callback(data_dir: Path, tmp_path: Path) -> None:
+    recorder = _Recorder(prune_at=1)
+    result = run_trial(
+        _spec(data_dir, number_of_epochs=3), {}, tmp_path / "t", callbacks=[recorder]
+    )
+    assert result.status == "pruned"
+    assert result.model_dir is None and not (tmp_path / "t" / "model").exists()
+    assert recorder.events == ["start", "epoch1", "end"]
+    assert recorder.result is result
+
+
+def test_layers_to_freeze_keeps_the_first_layers_fixed(data_dir: Path, tmp_path: Path) -> None:
+    recorder = _Recorder()
+    spec = _spec(data_dir, number_of_epochs=1, layers_to_freeze=2, learning_rate=0.05)
+    run_trial(spec, {}, tmp_path / "t", callbacks=[recorder])
+    assert torch.equal(recorder.initial["conv1.0.weight"], recorder.final["conv1.0.weight"])
+    frozen_l1 = [k for k in recorder.initial if k.startswith("layer1.") and k.endswith("weight")]
+    assert all(torch.equal(recorder.initial[k], recorder.final[k]) for k in frozen_l1)
+    assert not torch.equal(recorder.initial["fc.weight"], recorder.final["fc.weight"])
+
+
+def test_incremental_training_from_a_model_folder_and_a_run_id(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    base = run_trial(_spec(data_dir, number_of_epochs=1), {}, tmp_path / "base")
+    recorder = _Recorder()
+    spec = _spec(data_dir, number_of_epochs=1, checkpoint_path=str(base.model_dir))
+    run_trial(spec, {}, tmp_path / "next", callbacks=[recorder])
+    saved = torch.load(base.model_dir / "model.pt", weights_only=False)["state_dict"]
+    assert torch.equal(recorder.initial["conv1.0.weight"], saved["conv1.0.weight"])
+    assert "loaded" in (tmp_path / "next" / "log.txt").read_text()
+
+    by_run = _spec(data_dir, number_of_epochs=1, checkpoint_run_id=str(tmp_path / "base"))
+    recorder = _Recorder()
+    run_trial(by_run, {}, tmp_path / "next2", callbacks=[recorder])
+    assert torch.equal(recorder.initial["conv1.0.weight"], saved["conv1.0.weight"])
+
+
+class _Poison:
+    def on_train_start(self, state: Any) -> None:
+        with torch.no_grad():
+            next(state.model.parameters()).fill_(float("nan"))
+
+    def on_exception(self, state: Any, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def test_non_finite_loss_stops_with_a_clear_error(data_dir: Path, tmp_path: Path) -> None:
+    poison = _Poison()
+    with pytest.raises(NonFiniteLossError, match="training loss is nan"):
+        run_trial(_spec(data_dir, number_of_epochs=2), {}, tmp_path / "t", callbacks=[poison])
+    assert isinstance(poison.exc, NonFiniteLossError)
+    assert "trial failed" in (tmp_path / "t" / "log.txt").read_text()
