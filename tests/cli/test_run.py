@@ -111,7 +111,7 @@ def test_multiclass_fridge_thumbnails_learn(
     )
     summary = _run(job, tmp_path / "ws", capsys)
     metrics = _check_job(summary, "image_classification", "accuracy")
-    assert metrics["num_samples"] == 27  # the 20% validation split of 134 images
+    assert metrics["num_samples"] == 34  # the 25% validation split of 134 images
     assert metrics["accuracy"] >= 0.45, metrics["accuracy"]
     assert (Path(summary["best_model_dir"]) / "plots" / "confusion_matrix.png").is_file()
     _predict_valid(Path(summary["best_model_dir"]), rows[0]["image_url"], "image_classification")
