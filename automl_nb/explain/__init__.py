@@ -11,6 +11,10 @@ Example:
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from automl_nb.explain._base import Explainer
 from automl_nb.explain._base import get_explainer_class
 from automl_nb.explain._base import list_explainers
@@ -48,3 +52,15 @@ __all__ = [
     "register_explainer",
     "resolve_parameters",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """``automl_nb.explain`` names both this package and its main function (re-exported
+    lazily by ``automl_nb``); once the package is imported, the attribute is the module, so
+    calling it calls :func:`explain`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[dict]:
+        return explain(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

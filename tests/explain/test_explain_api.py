@@ -193,3 +193,20 @@ def test_import_is_cheap():
     code = "import sys, automl_nb.explain; print('torch' in sys.modules, 'captum' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_package_is_callable_like_the_function():
+    import automl_nb
+    import automl_nb.explain as package
+
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 2, 3),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+    )
+    model = ExplainableModel(net, labels=["a", "b"], resize_size=16, crop_size=16)
+    image = np.full((20, 20, 3), 128, np.uint8)
+    (result,) = package(model, image, algorithm="guided_backprop", visualizations=False)
+    assert set(result) == {"probs", "labels"}
+    assert automl_nb.explain(model, image, algorithm="guided_backprop")[0]["labels"] == ["a", "b"]
