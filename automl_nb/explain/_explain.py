@@ -126,7 +126,9 @@ class ExplainableModel:
         )
 
     @classmethod
-    def from_model_dir(cls, model_dir: str | os.PathLike[str], *, device: Any = None) -> Any:
+    def from_model_dir(
+        cls, model_dir: str | os.PathLike[str], *, device: Any = None
+    ) -> ExplainableModel:
         """Load a trained model folder (``model.pt``, ``settings.json``, ``labels.json``).
 
         Raises:
