@@ -85,8 +85,7 @@ def run_command(
         raise UsageError(f"%automl_vision {name} takes no cell body")
     if module.CELL == "required" and not has_cell:
         raise UsageError(
-            f"%automl_vision {name} needs a cell body: start the cell with "
-            f"%%automl_vision {name}"
+            f"%automl_vision {name} needs a cell body: start the cell with %%automl_vision {name}"
         )
     ctx = Context(shell=shell, settings=settings(), state=STATE, cell=cell if has_cell else None)
     try:
@@ -106,7 +105,9 @@ def automl_vision(line: str = "help", cell: str | None = None) -> Any:
     Example:
         >>> from automl_nb.notebook import automl_vision
         >>> automl_vision("new image_classification --name demo").missing[0]
-        "target_column_name: target_column_name is required (usually 'label')"
+        "target_column_name is required (usually 'label')"
+        >>> automl_vision("config", "target_column_name: label").missing
+        ['training_data is required ({path: ..., type: mltable})']
     """
     from automl_nb.notebook._state import _SETTINGS
 

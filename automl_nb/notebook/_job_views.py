@@ -32,7 +32,11 @@ def trial_rows(snapshot: JobSnapshot, *, html: bool = False) -> list[list[Any]]:
     for trial in snapshot.trials:
         values = metric_values(trial, snapshot.primary_metric)
         last = values[max(values)] if values else None
-        best = trial.best_score if trial.best_score is not None else max(values.values(), default=None)
+        best = (
+            trial.best_score
+            if trial.best_score is not None
+            else max(values.values(), default=None)
+        )
         note = (trial.error or "").splitlines()[0][:120] if trial.error else ""
         row = [
             trial.number,
@@ -53,7 +57,9 @@ def trial_rows(snapshot: JobSnapshot, *, html: bool = False) -> list[list[Any]]:
 def summary_line(snapshot: JobSnapshot) -> str:
     """``job fridge-...: running, 2/4 trials done, best accuracy 0.81 (trial 1)``."""
     finished = sum(t.state not in ("running", "queued") for t in snapshot.trials)
-    text = f"job {snapshot.job_id}: {snapshot.status}, {finished}/{snapshot.max_trials} trials done"
+    text = (
+        f"job {snapshot.job_id}: {snapshot.status}, {finished}/{snapshot.max_trials} trials done"
+    )
     best = snapshot.best()
     if best is not None:
         text += f", best {snapshot.primary_metric} {best[1]:.4f} (trial {best[0]})"
@@ -77,7 +83,8 @@ class TrialsView(Result):
     def to_text(self) -> str:
         if not self.trials:
             return f"{summary_line(self.snapshot)}\n(no trials yet)"
-        return f"{summary_line(self.snapshot)}\n{text_table(TRIAL_HEADERS, trial_rows(self.snapshot))}"
+        rows = text_table(TRIAL_HEADERS, trial_rows(self.snapshot))
+        return f"{summary_line(self.snapshot)}\n{rows}"
 
     def _repr_html_(self) -> str:
         rows = trial_rows(self.snapshot, html=True)
@@ -164,7 +171,9 @@ class BestView(Result):
         lines = self._head()
         scalars = _scalar_metrics(self.metrics)
         if scalars:
-            lines.append("metrics: " + ", ".join(f"{k}={fmt_number(v)}" for k, v in scalars.items()))
+            lines.append(
+                "metrics: " + ", ".join(f"{k}={fmt_number(v)}" for k, v in scalars.items())
+            )
         lines += [f"plot: {p}" for p in self.plots]
         return "\n".join(lines)
 
@@ -172,7 +181,9 @@ class BestView(Result):
         parts = [pre("\n".join(self._head()))]
         scalars = _scalar_metrics(self.metrics)
         if scalars:
-            parts.append(table(["metric", "value"], [[k, fmt_number(v)] for k, v in scalars.items()]))
+            parts.append(
+                table(["metric", "value"], [[k, fmt_number(v)] for k, v in scalars.items()])
+            )
         for plot in self.plots:
             parts.append(png_img(plot.read_bytes(), width=420, title=plot.stem))
         return "<div>" + "".join(parts) + "</div>"

@@ -35,15 +35,15 @@ class AutoMLVision(Magics):
     refresh_seconds = Float(
         1.0, help="How often a live dashboard re-reads its job (seconds, >= 0.5)."
     ).tag(config=True)
-    default_compute = Unicode(
-        "local", help="The 'compute' a new draft starts with."
-    ).tag(config=True)
+    default_compute = Unicode("local", help="The 'compute' a new draft starts with.").tag(
+        config=True
+    )
     storage = Unicode(
         "", help="Optuna storage URL for submitted jobs (default: a journal file per job)."
     ).tag(config=True)
-    dashboard_on_submit = Bool(
-        True, help="Show the live dashboard when a job is submitted."
-    ).tag(config=True)
+    dashboard_on_submit = Bool(True, help="Show the live dashboard when a job is submitted.").tag(
+        config=True
+    )
     preview_images = Int(12, help="How many images the data preview shows per page.").tag(
         config=True
     )

@@ -67,7 +67,8 @@ class PredictView(Result):
             figures.append(
                 "<figure style='display:inline-block;margin:4px;vertical-align:top'>"
                 f"{png_img(png, width=260)}<figcaption style='font-size:small'>"
-                f"{esc(os.path.basename(image))}: {esc(describe(prediction))}</figcaption></figure>"
+                f"{esc(os.path.basename(image))}: {esc(describe(prediction))}"
+                "</figcaption></figure>"
             )
         rest = len(self.images) - len(self.pngs)
         more = f"<p>{rest} more not drawn (.predictions has them all)</p>" if rest > 0 else ""
@@ -115,8 +116,9 @@ class ExplainView(Result):
                 cells.append(
                     f"<td style='vertical-align:top'><b>{esc(algorithm)}</b><br>{pictures}</td>"
                 )
+            first = self.results[(image, self.algorithms[0])]
             parts.append(
-                f"<div><b>{esc(os.path.basename(image))}</b>: {esc(describe(self.results[(image, self.algorithms[0])]))}"
+                f"<div><b>{esc(os.path.basename(image))}</b>: {esc(describe(first))}"
                 f"<table><tr>{''.join(cells)}</tr></table></div>"
             )
         return "<div>" + "".join(parts) + "</div>"

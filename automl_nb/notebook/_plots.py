@@ -65,6 +65,10 @@ def plot_trials(snapshot: JobSnapshot) -> bytes:
         xs, ys = zip(*threshold)
         name = getattr(snapshot.policy, "type", "policy")
         left.plot(xs, ys, ":", color="black", drawstyle="steps-post", label=f"{name} cut")
+    from matplotlib.ticker import MaxNLocator
+
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_xlabel("epoch")
     left.set_ylabel(metric)
     left.set_title(f"{metric} per epoch")
@@ -144,7 +148,14 @@ def plot_records(records: Sequence[Any], labels: Sequence[str], *, columns: int 
                 pts = [(seg[i] * width, seg[i + 1] * height) for i in range(0, len(seg) - 1, 2)]
                 if len(pts) >= 3:
                     ax.add_patch(Polygon(pts, closed=True, color=colour, alpha=0.35))
-            ax.text(x0, y0, obj.label, fontsize=6, color="white", va="bottom",
-                    bbox={"facecolor": colour, "pad": 0.5, "edgecolor": "none"})
+            ax.text(
+                x0,
+                y0,
+                obj.label,
+                fontsize=6,
+                color="white",
+                va="bottom",
+                bbox={"facecolor": colour, "pad": 0.5, "edgecolor": "none"},
+            )
         ax.set_title(f"{len(objects)} object(s)", fontsize=8)
     return to_png(fig)

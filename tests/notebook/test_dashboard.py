@@ -69,7 +69,10 @@ def test_dashboard_follows_a_real_sweep(comm_messages, tmp_path, tiny_job):
         assert states[1] == "canceled"
     # It was watched live: trial 0 was seen running at some epochs before it completed.
     running_epochs = {
-        t.epoch for _, _, snap in seen for t in snap.trials if t.number == 0 and t.state == "running"
+        t.epoch
+        for _, _, snap in seen
+        for t in snap.trials
+        if t.number == 0 and t.state == "running"
     }
     assert running_epochs - {None}, "saw trial 0 running with metrics"
     assert dashboard.updates == len(seen) + 1  # one apply in __init__

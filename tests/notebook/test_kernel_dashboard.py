@@ -87,9 +87,7 @@ def test_dashboard_updates_reach_iopub_while_another_cell_runs(tmp_path, tiny_jo
             if m["content"]["comm_id"] in header_ids
         ]
         assert "completed" in header_updates[-1]
-        stdout = "".join(
-            m["content"]["text"] for m in second if m["msg_type"] == "stream"
-        )
+        stdout = "".join(m["content"]["text"] for m in second if m["msg_type"] == "stream")
         assert "completed" in stdout
     finally:
         kc.stop_channels()

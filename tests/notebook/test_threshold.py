@@ -18,12 +18,19 @@ def test_no_policy_no_line():
 
 def test_bandit_slack_factor_follows_the_running_best():
     line = termination_threshold(BanditPolicy(slack_factor=0.25), CURVES)
-    assert line == [(1, pytest.approx(0.6 / 1.25)), (2, pytest.approx(0.8 / 1.25)), (3, pytest.approx(0.9 / 1.25))]
+    assert line == [
+        (1, pytest.approx(0.6 / 1.25)),
+        (2, pytest.approx(0.8 / 1.25)),
+        (3, pytest.approx(0.9 / 1.25)),
+    ]
 
 
 def test_bandit_slack_amount_with_interval_and_delay():
     policy = BanditPolicy(slack_amount=0.1, evaluation_interval=1, delay_evaluation=2)
-    assert termination_threshold(policy, CURVES) == [(2, pytest.approx(0.7)), (3, pytest.approx(0.8))]
+    assert termination_threshold(policy, CURVES) == [
+        (2, pytest.approx(0.7)),
+        (3, pytest.approx(0.8)),
+    ]
     every_other = BanditPolicy(slack_amount=0.1, evaluation_interval=2)
     assert [s for s, _ in termination_threshold(every_other, CURVES)] == [2]
 

@@ -57,7 +57,9 @@ def test_bad_arguments_are_a_usage_error(ip, verb):
 
 
 def test_new_starts_a_draft_with_name_and_experiment(ip):
-    view = ip.run_line_magic("automl_vision", "new object_detection --name fridge --experiment demo")
+    view = ip.run_line_magic(
+        "automl_vision", "new object_detection --name fridge --experiment demo"
+    )
     assert view.draft is current_draft()
     data = current_draft().to_dict()
     assert (data["task"], data["name"], data["experiment_name"]) == (
@@ -83,7 +85,9 @@ def test_config_cells_merge_into_the_draft(ip):
         "training_data: {path: data/train.jsonl, type: jsonl}\ntarget_column_name: label\n",
     )
     view = ip.run_cell_magic(
-        "automl_vision", "config", "training_parameters:\n  learning_rate: 0.01\n  valid_crop_size: 32\n"
+        "automl_vision",
+        "config",
+        "training_parameters:\n  learning_rate: 0.01\n  valid_crop_size: 32\n",
     )
     assert view.is_complete
     spec = current_draft().spec
@@ -156,7 +160,9 @@ def test_models_for_the_draft_task_and_a_pattern(ip):
     ip.run_line_magic("automl_vision", "new detection")
     names = [row[0] for row in ip.run_line_magic("automl_vision", "models").rows]
     assert "fasterrcnn_resnet50_fpn" in names and "resnet50" not in names
-    rows = ip.run_line_magic("automl_vision", "models --task classification --pattern resnet1*").rows
+    rows = ip.run_line_magic(
+        "automl_vision", "models --task classification --pattern resnet1*"
+    ).rows
     assert {row[0] for row in rows} >= {"resnet18", "resnet101"}
     assert all(row[0].startswith("resnet1") for row in rows)
 

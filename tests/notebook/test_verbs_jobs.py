@@ -106,7 +106,9 @@ def test_explain_compares_algorithms_and_opens_the_viewer(shell, submitted, comm
     for algorithm in result.algorithms:
         assert result._pngs(result.results[(str(image), algorithm)])[0].startswith(b"\x89PNG")
     assert result._repr_html_().count("<img") == 2
-    viewer = shell.run_line_magic("automl_vision", f"explain {image} --viewer --algorithm guided_backprop")
+    viewer = shell.run_line_magic(
+        "automl_vision", f"explain {image} --viewer --algorithm guided_backprop"
+    )
     viewer.label.value = viewer.label.options[1]
     viewer.run_button.click()
     assert list(viewer.results) == ["guided_backprop"], viewer.status.value

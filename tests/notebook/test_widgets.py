@@ -101,7 +101,10 @@ def test_sweep_editor_emits_the_yaml_the_spec_reads(comm_messages, draft):
     emitted = editor.to_dict()
     # What the editor emitted is what the draft now holds (the draft adds policy defaults).
     assert data["search_space"] == emitted["search_space"]
-    assert data["sweep"]["early_termination"] == {**emitted["sweep"]["early_termination"], "delay_evaluation": 0}
+    assert data["sweep"]["early_termination"] == {
+        **emitted["sweep"]["early_termination"],
+        "delay_evaluation": 0,
+    }
     spec = load_job(
         "type: automl\ntask: image_classification\ntarget_column_name: label\n"
         "training_data: {path: t.jsonl, type: jsonl}\n" + editor.yaml

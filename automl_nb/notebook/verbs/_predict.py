@@ -15,7 +15,8 @@ submitted) or a model folder, in the Azure output schema, each drawn on its imag
 
 examples:
   %automl_vision predict data/test/*.jpg
-  %automl_vision predict --model runs/default/fridge-.../best_model img.png --set box_score_thresh=0.5
+  %automl_vision predict img.png --model runs/default/fridge-.../best_model
+  %automl_vision predict data/test/*.jpg --set box_score_thresh=0.5
 """
 CELL = "none"
 
@@ -28,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, help="hide boxes scoring below this")
     parser.add_argument("--max", type=int, default=12, help="draw at most N images (12)")
     parser.add_argument(
-        "--set", dest="settings", action="append", metavar="KEY=VALUE",
+        "--set",
+        dest="settings",
+        action="append",
+        metavar="KEY=VALUE",
         help="an inference setting, e.g. box_score_thresh=0.5; repeatable",
     )
 

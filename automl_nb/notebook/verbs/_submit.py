@@ -46,7 +46,9 @@ def _absolute_data(spec: Any) -> Any:
     for name in ("training_data", "validation_data"):
         data = getattr(spec, name)
         if data is not None and "://" not in data.path and not data.path.startswith("azureml:"):
-            changes[name] = dataclasses.replace(data, path=os.path.abspath(spec.resolve_path(data.path)))
+            changes[name] = dataclasses.replace(
+                data, path=os.path.abspath(spec.resolve_path(data.path))
+            )
     return dataclasses.replace(spec, **changes) if changes else spec
 
 

@@ -79,40 +79,60 @@ class JobBuilder(widgets.VBox):
         def text(description: str, value: Any) -> widgets.Text:
             value = "" if value is None else str(value)
             return widgets.Text(
-                value=value, description=description, style=style, layout=layout,
+                value=value,
+                description=description,
+                style=style,
+                layout=layout,
                 placeholder=PLACEHOLDERS.get(description, ""),
             )
 
         self.fields: dict[str, widgets.Widget] = {
             "task": widgets.Dropdown(
-                options=["", *TASK_NAMES], value=data.get("task", ""), description="task",
-                style=style, layout=layout,
+                options=["", *TASK_NAMES],
+                value=data.get("task", ""),
+                description="task",
+                style=style,
+                layout=layout,
             ),
             "name": text("name", data.get("name")),
             "training_data.path": text("training data", train.get("path")),
             "training_data.type": widgets.Dropdown(
-                options=DATA_TYPES, value=train.get("type", "jsonl"), description="data type",
-                style=style, layout=layout,
+                options=DATA_TYPES,
+                value=train.get("type", "jsonl"),
+                description="data type",
+                style=style,
+                layout=layout,
             ),
             "validation_data.path": text("validation data", valid.get("path")),
             "target_column_name": text("target column", data.get("target_column_name")),
             "validation_data_size": text("validation size", data.get("validation_data_size")),
             "limits.max_trials": text("max trials", limits.get("max_trials")),
-            "limits.max_concurrent_trials": text("concurrent trials", limits.get("max_concurrent_trials")),
+            "limits.max_concurrent_trials": text(
+                "concurrent trials", limits.get("max_concurrent_trials")
+            ),
             "limits.timeout_minutes": text("timeout (min)", limits.get("timeout_minutes")),
             "training_parameters.model_name": widgets.Combobox(
-                value=params.get("model_name", ""), options=self._models(data.get("task")),
-                description="model", ensure_option=False, style=style, layout=layout,
+                value=params.get("model_name", ""),
+                options=self._models(data.get("task")),
+                description="model",
+                ensure_option=False,
+                style=style,
+                layout=layout,
             ),
             "training_parameters.optimizer": widgets.Dropdown(
-                options=OPTIMIZERS, value=params.get("optimizer", ""), description="optimizer",
-                style=style, layout=layout,
+                options=OPTIMIZERS,
+                value=params.get("optimizer", ""),
+                description="optimizer",
+                style=style,
+                layout=layout,
             ),
         }
         for key, label in TEXT_PARAMETERS:
             self.fields[f"training_parameters.{key}"] = text(label, params.get(key))
         advanced = params.get("advanced_settings") or "{}"
-        pretrained = json.loads(advanced).get("use_pretrained", True) if isinstance(advanced, str) else True
+        pretrained = (
+            json.loads(advanced).get("use_pretrained", True) if isinstance(advanced, str) else True
+        )
         self.fields["use_pretrained"] = widgets.Checkbox(
             value=bool(pretrained), description="pretrained weights", style=style
         )
@@ -151,7 +171,11 @@ class JobBuilder(widgets.VBox):
                 return None
             return {section: {"path": path_value, "type": self.fields["training_data.type"].value}}
         if isinstance(value, str):
-            value = _text_value(value) if key != "training_parameters.model_name" else value.strip() or None
+            value = (
+                _text_value(value)
+                if key != "training_parameters.model_name"
+                else value.strip() or None
+            )
         if value is None and path[0] != "training_parameters":
             return None  # top-level keys cannot be unset; an empty box keeps the draft's value
         return _nest(path, value)

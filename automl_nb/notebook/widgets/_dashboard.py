@@ -57,14 +57,18 @@ class Dashboard(widgets.VBox):
         self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.table = widgets.HTML()
         self.message = widgets.HTML()
-        self.trial_picker = widgets.Dropdown(description="trial", options=[], layout={"width": "160px"})
+        self.trial_picker = widgets.Dropdown(
+            description="trial", options=[], layout={"width": "160px"}
+        )
         self.cancel_trial_button = widgets.Button(description="Cancel trial", icon="stop")
         self.cancel_job_button = widgets.Button(
             description="Cancel job", button_style="danger", icon="times"
         )
         self.cancel_trial_button.on_click(self._cancel_trial)
         self.cancel_job_button.on_click(self._cancel_job)
-        controls = widgets.HBox([self.trial_picker, self.cancel_trial_button, self.cancel_job_button])
+        controls = widgets.HBox(
+            [self.trial_picker, self.cancel_trial_button, self.cancel_job_button]
+        )
         super().__init__([self.header, controls, self.plot, self.table, self.message])
         self.watcher = JobWatcher(
             self.read,

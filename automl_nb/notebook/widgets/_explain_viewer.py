@@ -43,9 +43,7 @@ class ExplanationViewer(widgets.VBox):
         self.image = widgets.Dropdown(
             options=[(os.path.basename(p), p) for p in images], description="image"
         )
-        self.label = widgets.Dropdown(
-            options=[PREDICTED, *self.model.labels], description="label"
-        )
+        self.label = widgets.Dropdown(options=[PREDICTED, *self.model.labels], description="label")
         self.algorithms = widgets.SelectMultiple(
             options=ALGORITHMS,
             value=tuple(a for a in algorithms if a in ALGORITHMS) or ("xrai",),
@@ -55,7 +53,9 @@ class ExplanationViewer(widgets.VBox):
         self.n_steps = widgets.BoundedIntText(
             value=int(params.get("n_steps", 50)), min=1, max=1000, description="n_steps"
         )
-        self.xrai_fast = widgets.Checkbox(value=bool(params.get("xrai_fast", True)), description="xrai_fast")
+        self.xrai_fast = widgets.Checkbox(
+            value=bool(params.get("xrai_fast", True)), description="xrai_fast"
+        )
         self.approximation = widgets.Dropdown(
             options=("riemann_middle", "gausslegendre"),
             value=params.get("approximation_method", "riemann_middle"),
@@ -65,13 +65,20 @@ class ExplanationViewer(widgets.VBox):
         self.status = widgets.HTML()
         self.panels = widgets.HBox()
         self.run_button.on_click(lambda _: self.explain())
-        super().__init__([
-            widgets.HBox([self.image, self.label]),
-            widgets.HBox([self.algorithms, widgets.VBox([self.n_steps, self.xrai_fast, self.approximation])]),
-            self.run_button,
-            self.status,
-            self.panels,
-        ])
+        super().__init__(
+            [
+                widgets.HBox([self.image, self.label]),
+                widgets.HBox(
+                    [
+                        self.algorithms,
+                        widgets.VBox([self.n_steps, self.xrai_fast, self.approximation]),
+                    ]
+                ),
+                self.run_button,
+                self.status,
+                self.panels,
+            ]
+        )
 
     def parameters(self) -> dict[str, Any]:
         """The explanation parameters from the widgets."""
@@ -91,7 +98,10 @@ class ExplanationViewer(widgets.VBox):
         try:
             for algorithm in self.algorithms.value:
                 result = explain_image(
-                    self.model, self.image.value, algorithm=algorithm, labels_to_explain=labels,
+                    self.model,
+                    self.image.value,
+                    algorithm=algorithm,
+                    labels_to_explain=labels,
                     **self.parameters(),
                 )
                 results[algorithm] = result
@@ -102,7 +112,9 @@ class ExplanationViewer(widgets.VBox):
                 caption = widgets.HTML(f"<b>{esc(algorithm)}</b>")
                 panels.append(widgets.VBox([caption, *images]))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, the viewer stays usable
-            self.status.value = f"<span style='color:#cf222e'>{esc(type(exc).__name__)}: {esc(exc)}</span>"
+            self.status.value = (
+                f"<span style='color:#cf222e'>{esc(type(exc).__name__)}: {esc(exc)}</span>"
+            )
             return results
         self.results = results
         self.panels.children = panels
@@ -110,7 +122,8 @@ class ExplanationViewer(widgets.VBox):
         return results
 
     def __repr__(self) -> str:
-        return f"ExplanationViewer({len(self.image.options)} images, {', '.join(self.algorithms.value)})"
+        chosen = ", ".join(self.algorithms.value)
+        return f"ExplanationViewer({len(self.image.options)} images, {chosen})"
 
 
 def _png(explanation: Any) -> bytes:

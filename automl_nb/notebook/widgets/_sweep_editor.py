@@ -22,7 +22,10 @@ POLICY_PARAMETERS = {
     "bandit": ("slack_factor", "slack_amount", "evaluation_interval", "delay_evaluation"),
     "median_stopping": ("evaluation_interval", "delay_evaluation"),
     "truncation_selection": (
-        "truncation_percentage", "evaluation_interval", "delay_evaluation", "exclude_finished_jobs",
+        "truncation_percentage",
+        "evaluation_interval",
+        "delay_evaluation",
+        "exclude_finished_jobs",
     ),
 }
 FIXED = "fixed"
@@ -52,7 +55,9 @@ class ParameterRow(widgets.HBox):
 
     def __init__(self, name: str = "learning_rate", kind: str = "uniform", args: str = "") -> None:
         self.name = widgets.Combobox(
-            value=name, options=list(TRAINING_FIELDS), ensure_option=False,
+            value=name,
+            options=list(TRAINING_FIELDS),
+            ensure_option=False,
             layout={"width": "220px"},
         )
         self.kind = widgets.Dropdown(
@@ -88,7 +93,9 @@ class SubSpace(widgets.VBox):
 
     def __init__(self, models: str = "", rows: list[ParameterRow] | None = None) -> None:
         self.models = widgets.Text(
-            value=models, description="models", placeholder="resnet18, mobilenetv2",
+            value=models,
+            description="models",
+            placeholder="resnet18, mobilenetv2",
             layout={"width": "460px"},
         )
         self.rows = widgets.VBox()
@@ -142,7 +149,9 @@ class SweepEditor(widgets.VBox):
         sweep = data.get("sweep") or {}
         policy = dict(sweep.get("early_termination") or {"type": "none"})
         self.sampling = widgets.Dropdown(
-            options=SAMPLING, value=sweep.get("sampling_algorithm", "random"), description="sampling"
+            options=SAMPLING,
+            value=sweep.get("sampling_algorithm", "random"),
+            description="sampling",
         )
         self.policy = widgets.Dropdown(
             options=list(POLICY_PARAMETERS), value=policy.pop("type"), description="early stop"
@@ -151,8 +160,9 @@ class SweepEditor(widgets.VBox):
         self.policy_fields = {
             n: widgets.Checkbox(value=bool(policy.get(n, False)), description=n)
             if n == "exclude_finished_jobs"
-            else widgets.Text(value=str(policy.get(n, "")), description=n,
-                              style={"description_width": "150px"})
+            else widgets.Text(
+                value=str(policy.get(n, "")), description=n, style={"description_width": "150px"}
+            )
             for n in names
         }
         self.subspaces = widgets.VBox()
@@ -165,17 +175,21 @@ class SweepEditor(widgets.VBox):
         self.policy.observe(lambda _: self._show_policy_fields(), names="value")
         for sub in data.get("search_space") or []:
             models = sub.get("model_name")
-            model_text = _format(models["values"]) if isinstance(models, dict) else _format(models or [])
+            model_text = (
+                _format(models["values"]) if isinstance(models, dict) else _format(models or [])
+            )
             rows = [ParameterRow.from_value(k, v) for k, v in sub.items() if k != "model_name"]
             self.add_subspace(SubSpace(model_text, rows))
-        super().__init__([
-            widgets.HBox([self.sampling, self.policy]),
-            widgets.VBox(list(self.policy_fields.values())),
-            self.subspaces,
-            widgets.HBox([self.add_subspace_button, self.apply_button]),
-            self.error,
-            self.preview,
-        ])
+        super().__init__(
+            [
+                widgets.HBox([self.sampling, self.policy]),
+                widgets.VBox(list(self.policy_fields.values())),
+                self.subspaces,
+                widgets.HBox([self.add_subspace_button, self.apply_button]),
+                self.error,
+                self.preview,
+            ]
+        )
         self._show_policy_fields()
 
     @property
