@@ -226,11 +226,11 @@ def pointing_game(args: argparse.Namespace) -> None:
         crop_size=size,
     )
     print(
-        f"{'algorithm':22} {'mass in boxes':>13} {'box area':>9} {'lift':>6} {'hit':>6} "
-        f"{'n':>4} {'s/label':>8}"
+        f"{'algorithm':22} {'mass in boxes':>13} {'box area':>9} {'lift':>6} {'top30% in':>9} "
+        f"{'hit':>6} {'n':>4} {'s/label':>8}"
     )
     for algorithm in args.algorithms:
-        mass, area, hits, t = [], [], [], 0.0
+        mass, area, hits, top, t = [], [], [], [], 0.0
         for row in held:
             width, height, boxes = _voc_boxes(
                 root / "annotations" / row["filename"].replace(".jpg", ".xml")
@@ -259,9 +259,11 @@ def pointing_game(args: argparse.Namespace) -> None:
                 mass.append(score.mass_share)
                 area.append(score.area_share)
                 hits.append(score.hit)
+                top.append(score.top_share)
         m, a = float(np.mean(mass)), float(np.mean(area))
         print(
-            f"{algorithm:22} {m:13.3f} {a:9.3f} {m / a:6.2f} {np.mean(hits):6.2f} "
+            f"{algorithm:22} {m:13.3f} {a:9.3f} {m / a:6.2f} {np.mean(top):9.3f} "
+            f"{np.mean(hits):6.2f} "
             f"{len(mass):4d} {t / max(len(mass), 1):8.3f}"
         )
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from automl_nb.explain._visualize import top_mask
+
 Box = tuple[float, float, float, float]
 
 
@@ -19,11 +21,14 @@ class PointingScore:
             the boxes.
         area_share: Share of the crop the boxes cover; a map with no information scores this.
         hit: Whether the single most-attributed pixel is inside a box (the pointing game).
+        top_share: Share of the top 30% pixels (the visualization's last panel) inside the
+            boxes: the measure that suits XRAI, whose map ranks every region.
     """
 
     mass_share: float
     area_share: float
     hit: bool
+    top_share: float = float("nan")
 
     @property
     def lift(self) -> float:
@@ -64,4 +69,10 @@ def pointing_score(attributions: np.ndarray, pixel_boxes: Sequence[Box]) -> Poin
     total = magnitude.sum()
     mass = float(magnitude[inside].sum() / total) if total > 0 else float("nan")
     peak = np.unravel_index(int(np.argmax(magnitude)), magnitude.shape)
-    return PointingScore(mass_share=mass, area_share=float(inside.mean()), hit=bool(inside[peak]))
+    top = top_mask(magnitude)
+    return PointingScore(
+        mass_share=mass,
+        area_share=float(inside.mean()),
+        hit=bool(inside[peak]),
+        top_share=float(inside[top].mean()),
+    )

@@ -36,4 +36,6 @@ def test_pointing_score():
     assert score.area_share == pytest.approx(0.25)
     assert score.mass_share == pytest.approx(25 / 28)
     assert not score.hit
+    # The top 30 pixels: the 25 in the box and 5 of the tied zeros/peak outside it.
+    assert score.top_share == pytest.approx(25 / 30)
     assert score.lift == pytest.approx(25 / 28 / 0.25)
