@@ -33,6 +33,6 @@ def run(args: argparse.Namespace, ctx: Any) -> TableResult:
     rows = []
     for task in tasks:
         default = default_model(task)
-        for name in list_models(task, pattern=args.pattern) if args.pattern else list_models(task):
+        for name in list_models(task, pattern=args.pattern):
             rows.append([name, task, "default" if name == default else ""])
     return TableResult("models", ["model_name", "task", ""], rows)
