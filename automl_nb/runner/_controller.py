@@ -347,7 +347,12 @@ class JobController:
         import optuna
 
         status = read_json(running.folder / "status.json", {})
-        state = status.get("state") or FAILED
+        state = status.get("state")
+        if state in (None, RUNNING):
+            # Stopped before the worker could record anything (e.g. canceled while starting).
+            state = running.stopping or FAILED
+            status = {**status, "state": state, "ended": time.time()}
+            write_json(running.folder / "status.json", status)
         trial = running.optuna_trial
         trial.set_user_attr("status", state)
         if status.get("error"):

@@ -281,8 +281,14 @@ def _absolute_data_paths(spec: Any) -> Any:
     changes = {}
     for name in ("training_data", "validation_data"):
         data = getattr(spec, name)
-        if data is not None and "://" not in data.path:
-            changes[name] = dataclasses.replace(data, path=str(spec.resolve_path(data.path)))
+        if data is None:
+            continue
+        resolved = spec.resolve_path(data.path)
+        if "://" not in resolved and not resolved.startswith(("azureml:", "file:")):
+            # A spec without a YAML file (a notebook draft) is relative to the working dir.
+            resolved = os.path.abspath(resolved)
+        if resolved != data.path:
+            changes[name] = dataclasses.replace(data, path=resolved)
     return dataclasses.replace(spec, **changes) if changes else spec
 
 

@@ -41,16 +41,32 @@ def fridge_jsonl(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture
-def write_job(tmp_path, fridge_jsonl):
-    """Write a job YAML on the fridge data: ``write_job(extra_yaml, epochs=2) -> path``."""
+@pytest.fixture(scope="session")
+def colour_jsonl(tmp_path_factory) -> Path:
+    """40 synthetic two-class images that a model learns in an epoch or two."""
+    from automl_nb.testing.datasets import make_classification_jsonl
 
-    def _write(extra: str, *, epochs: int = 2) -> Path:
+    return make_classification_jsonl(
+        tmp_path_factory.mktemp("colours"), n=40, size=32, classes=("red", "green")
+    )
+
+
+@pytest.fixture
+def write_job(tmp_path, request):
+    """Write a job YAML: ``write_job(extra_yaml, epochs=2, data="colours"|"fridge") -> path``.
+
+    ``fridge`` is the real thumbnails; ``colours`` a tiny synthetic set on which a good
+    learning rate reliably beats a useless one (for early-termination tests).
+    """
+
+    def _write(extra: str, *, epochs: int = 2, data: str = "colours") -> Path:
+        fixture = "fridge_jsonl" if data == "fridge" else "colour_jsonl"
+        jsonl = request.getfixturevalue(fixture)
         text = (
             "type: automl\n"
             "task: image_classification\n"
             "target_column_name: label\n"
-            f"training_data: {{path: {fridge_jsonl}, type: uri_file}}\n"
+            f"training_data: {{path: {jsonl}, type: uri_file}}\n"
             "validation_data_size: 0.3\n"
             + TINY_TRAINING.format(epochs=epochs)
             + textwrap.dedent(extra)
@@ -72,7 +88,8 @@ def workspace(tmp_path):
 
     for status in ws.glob("*/*/status.json"):
         pid = read_json(status, {}).get("pid")
-        if pid and pid_alive(pid):
+        # A foreground job (run_job) records this very process: leave it alone.
+        if pid and pid != os.getpid() and pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
     for runtime in ws.glob("*/*/trials/*/runtime.json"):
         pid = read_json(runtime, {}).get("kernel_pid")
