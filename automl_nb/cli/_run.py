@@ -16,13 +16,11 @@ With ``--json`` the last stdout line is a JSON summary: ``job_id``, ``status``,
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from automl_nb.cli._jobs_common import add_workspace_argument
@@ -106,16 +104,6 @@ class _Progress:
             self.bar = None
 
 
-def _absolute_data_paths(spec: Any) -> Any:
-    """The spec with local data paths made absolute: job.yaml lives in another folder."""
-    changes = {}
-    for name in ("training_data", "validation_data"):
-        data = getattr(spec, name, None)
-        if data is not None and "://" not in data.path:
-            changes[name] = dataclasses.replace(data, path=str(spec.resolve_path(data.path)))
-    return dataclasses.replace(spec, **changes) if changes else spec
-
-
 def _is_sweep(spec: Any) -> bool:
     return int(spec.limits.max_trials) > 1 or bool(spec.search_space)
 
@@ -139,26 +127,17 @@ def run_single_trial(
         The summary dict (``job_id``, ``status``, ``primary_metric``, ``best_score``,
         ``best_model_dir``, ``job_dir``, ``trials``).
     """
-    from automl_nb.config import dump_job
-    from automl_nb.runner._layout import JobPaths
-    from automl_nb.runner._layout import default_workspace
-    from automl_nb.runner._layout import new_job_id
+    from automl_nb.config import load_job
+    from automl_nb.runner import prepare_job_dir
     from automl_nb.runner._layout import write_json
     from automl_nb.training import run_trial
 
-    root = Path(workspace) if workspace else default_workspace()
-    experiment = spec.experiment_name or "default"
-    job_id = new_job_id(spec.name or spec.display_name or str(spec.task).replace("image_", ""))
-    paths = JobPaths((root / experiment / job_id).resolve())
-    spec = _absolute_data_paths(spec)
+    paths = prepare_job_dir(spec, workspace=workspace)
+    spec = load_job(paths.job_yaml)
+    job_id = paths.job_id
     trial_dir = paths.trial_dir(0)
     trial_dir.mkdir(parents=True, exist_ok=True)
-    paths.job_yaml.write_text(dump_job(spec), encoding="utf-8")
     started = time.time()
-    write_json(
-        paths.job_json,
-        {"id": job_id, "experiment": experiment, "created": started, "storage": None},
-    )
     primary = spec.task.primary_metric
     record: dict[str, Any] = {
         "status": "running",

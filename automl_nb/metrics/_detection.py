@@ -101,6 +101,8 @@ def _map(preds: list[dict], tgts: list[dict], iou_type: str, thresholds: list[fl
 
 
 def _per_class_ap(result: Any) -> dict[int, float | None]:
+    if "map_per_class" not in result:  # the mask evaluator saw no detection at all
+        return {}
     classes = result["classes"].reshape(-1).tolist()
     values = result["map_per_class"].reshape(-1).tolist()
     return {int(c): (v if v >= 0 else None) for c, v in zip(classes, values)}
@@ -108,6 +110,8 @@ def _per_class_ap(result: Any) -> dict[int, float | None]:
 
 def _pr_curves(result: Any, labels: Sequence[str]) -> dict[str, dict[str, list]]:
     """Interpolated precision at 101 recall points, first IoU threshold, all areas, 100 dets."""
+    if "precision" not in result:  # no detection at all: no curve to draw
+        return {}
     precision = result["precision"]  # [T, R, K, A, M]
     classes = result["classes"].reshape(-1).tolist()
     grid = np.linspace(0.0, 1.0, precision.shape[1])
@@ -257,6 +261,20 @@ def detection_metrics(
         if segmentation:
             box = _map(preds, tgts, "bbox", [thr] if metric_type != "coco" else None)
             out["box_mean_average_precision"] = num(box["map"]) if float(box["map"]) >= 0 else None
+        if not any(len(p["labels"]) for p in preds):
+            # NOTE with no detection at all the COCO evaluator reports -1 (and no per-class
+            # table for masks); AP is 0 by definition for every class that has objects.
+            present = {int(c) for t in tgts for c, k in zip(t["labels"], t["iscrowd"]) if not k}
+            if present:
+                ap_by_class = {c: 0.0 for c in present}
+                for key in ("mean_average_precision", "map_voc", "map_50", "map_75", "map_50_95"):
+                    if metric_type == "coco" and key == "map_voc":
+                        continue
+                    if metric_type in ("voc",) and key in ("map_75", "map_50_95"):
+                        continue
+                    out[key] = 0.0
+                if segmentation:
+                    out["box_mean_average_precision"] = 0.0
 
     counts = _counts(preds, tgts, len(labels), thr, segmentation)
     per_class = {}

@@ -13,6 +13,7 @@ from automl_nb.runner._job import Job
 from automl_nb.runner._job import TrialInfo
 from automl_nb.runner._job import get_job
 from automl_nb.runner._job import list_jobs
+from automl_nb.runner._job import prepare_job_dir
 from automl_nb.runner._job import run_job
 from automl_nb.runner._job import submit
 from automl_nb.runner._layout import default_workspace
@@ -24,6 +25,7 @@ __all__ = [
     "default_workspace",
     "get_job",
     "list_jobs",
+    "prepare_job_dir",
     "run_job",
     "run_trial_in_kernel",
     "submit",

@@ -143,7 +143,9 @@ class Job:
         import optuna
 
         study = self._study() if (self.paths.journal.exists() or self.storage_url) else None
-        frozen = study.get_trials(deepcopy=False) if study is not None else []
+        if study is None:
+            return self._trials_from_folders()
+        frozen = study.get_trials(deepcopy=False)
         infos = []
         for t in frozen:
             folder = self.paths.trial_dir(t.number)
@@ -174,6 +176,30 @@ class Job:
                     or (t.datetime_start.timestamp() if t.datetime_start else None),
                     ended=status.get("ended")
                     or (t.datetime_complete.timestamp() if t.datetime_complete else None),
+                )
+            )
+        return infos
+
+    def _trials_from_folders(self) -> list[TrialInfo]:
+        """Trials of a job run without a sweep (``automl-vision run`` of one trial)."""
+        infos = []
+        folders = [d for d in self.paths.trials_dir.glob("*") if d.name.isdigit()]
+        for folder in sorted(folders, key=lambda d: int(d.name)):
+            status = read_json(folder / "status.json", {})
+            state = status.get("state") or "queued"
+            if state == RUNNING and not pid_alive(status.get("pid")):
+                state = "interrupted"
+            infos.append(
+                TrialInfo(
+                    number=int(folder.name),
+                    state=state,
+                    hyperparameters=dict(read_json(folder / "params.json", {}) or {}),
+                    metrics=read_jsonl(folder / "metrics.jsonl"),
+                    best_score=status.get("best_score"),
+                    error=status.get("error"),
+                    folder=folder,
+                    started=status.get("started"),
+                    ended=status.get("ended"),
                 )
             )
         return infos
@@ -257,10 +283,23 @@ class Job:
             time.sleep(poll)
 
 
-def _prepare_job_dir(spec: Any, workspace: Path | None, storage: str | None) -> JobPaths:
+def prepare_job_dir(
+    spec: Any, *, workspace: str | os.PathLike[str] | None = None, storage: str | None = None
+) -> JobPaths:
+    """Create a new job folder: ``job.yaml`` (data paths made absolute), ``job.json`` and a
+    ``queued`` ``status.json``.
+
+    Args:
+        spec: The :class:`automl_nb.config.JobSpec`.
+        workspace: Workspace folder (default ``$AUTOML_NB_WORKSPACE`` or ``./automl_runs``).
+        storage: Optuna storage URL recorded for the controller, or None.
+
+    Returns:
+        The new folder's :class:`JobPaths`.
+    """
     from automl_nb.config import dump_job
 
-    workspace = Path(workspace or default_workspace())
+    workspace = Path(workspace) if workspace else default_workspace()
     experiment = spec.experiment_name or "default"
     job_id = new_job_id(spec.name or spec.display_name or str(spec.task).replace("image_", ""))
     paths = JobPaths((workspace / experiment / job_id).resolve())
@@ -331,7 +370,7 @@ def submit(
 
     if not hasattr(spec, "task"):
         spec = load_job(spec)
-    paths = _prepare_job_dir(spec, Path(workspace) if workspace else None, storage)
+    paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
     _start_controller(paths)
     return Job(paths.root)
 
@@ -349,7 +388,7 @@ def run_job(
 
     if not hasattr(spec, "task"):
         spec = load_job(spec)
-    paths = _prepare_job_dir(spec, Path(workspace) if workspace else None, storage)
+    paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
     JobController(paths.root, on_event=on_event).run()
     return Job(paths.root)
 

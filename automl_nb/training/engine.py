@@ -11,7 +11,6 @@ tensors and of target dicts (see :class:`automl_nb.data._datasets.DetectionDatas
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import time
 from collections.abc import Callable
@@ -287,14 +286,6 @@ def evaluate(
         return metrics.classification_metrics(
             outputs, truths, list(labels), multilabel=task == Task.CLASSIFICATION_MULTILABEL
         )
-    if not any(len(p["boxes"]) for p in outputs):
-        # NOTE an early from-scratch model can predict nothing at all; AP is 0 by definition
-        # then, and the COCO evaluator's mask path has no per-class result to report.
-        logging.getLogger("automl_nb.training").warning(
-            "the model predicted no objects on the validation set; mAP is 0"
-        )
-        zero = {"mean_average_precision": 0.0, "map_50": 0.0, "map_50_95": 0.0}
-        return {**zero, "num_images": len(truths), "per_class": {}}
     return metrics.detection_metrics(
         outputs,
         truths,

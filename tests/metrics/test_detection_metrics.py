@@ -141,3 +141,29 @@ def test_bad_arguments() -> None:
         detection_metrics([], [], LABELS, iou_threshold=0.0)
     empty = detection_metrics([], [], LABELS)
     assert empty["mean_average_precision"] is None and empty["num_images"] == 0
+
+
+@pytest.mark.parametrize("segmentation", [False, True])
+@pytest.mark.parametrize("metric_type", ["voc", "coco", "coco_voc"])
+def test_no_detection_at_all_scores_zero(segmentation, metric_type) -> None:
+    masks = torch.zeros(2, 16, 16, dtype=torch.bool)
+    masks[0, 2:8, 2:8] = True
+    masks[1, 9:14, 9:14] = True
+    target = {
+        "boxes": torch.tensor([[2.0, 2, 8, 8], [9, 9, 14, 14]]),
+        "labels": torch.tensor([1, 2]),
+    }
+    pred = {
+        "boxes": torch.zeros(0, 4),
+        "scores": torch.zeros(0),
+        "labels": torch.zeros(0, dtype=torch.long),
+    }
+    if segmentation:
+        target["masks"] = masks
+        pred["masks"] = torch.zeros(0, 1, 16, 16)
+    result = detection_metrics(
+        [pred], [target], ["a", "b"], metric_type=metric_type, segmentation=segmentation
+    )
+    assert result["mean_average_precision"] == 0.0
+    assert {c["average_precision"] for c in result["per_class"].values()} == {0.0}
+    assert result["recall"] == 0.0
