@@ -193,9 +193,9 @@ def pointing_game(args: argparse.Namespace) -> None:
         perm = torch.randperm(len(train))
         for start in range(0, len(train), 16):
             idx = perm[start : start + 16]
-            ox, oy = np.random.randint(0, resize - size + 1, size=2)
+            ox, oy = rng.integers(0, resize - size + 1, size=2)
             batch = x_train[idx][:, :, oy : oy + size, ox : ox + size]
-            if np.random.rand() < 0.5:
+            if rng.random() < 0.5:
                 batch = batch.flip(-1)
             opt.zero_grad()
             torch.nn.functional.binary_cross_entropy_with_logits(
