@@ -17,6 +17,27 @@ def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_set_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--set KEY=VALUE`` (repeatable), read back by :func:`load_job_with_overrides`."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a job key, e.g. training_parameters.learning_rate=0.01 (repeatable)",
+    )
+
+
+def load_job_with_overrides(args: argparse.Namespace) -> Any:
+    """The job spec of ``args.job`` with the ``--set`` overrides applied."""
+    from automl_nb.config import load_job
+    from automl_nb.config import parse_set_option
+
+    overrides = dict(parse_set_option(item) for item in args.overrides)
+    return load_job(args.job, overrides=overrides or None)
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A left-aligned plain-text table."""
     cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]

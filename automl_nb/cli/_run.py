@@ -23,7 +23,9 @@ import sys
 import time
 from typing import Any
 
+from automl_nb.cli._jobs_common import add_set_argument
 from automl_nb.cli._jobs_common import add_workspace_argument
+from automl_nb.cli._jobs_common import load_job_with_overrides
 
 HELP = "run a job in the foreground (one trial or a sweep) and write its job folder"
 
@@ -32,14 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``run``."""
     parser.add_argument("job", help="job YAML file")
     add_workspace_argument(parser)
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a job key, e.g. training_parameters.number_of_epochs=3 (repeatable)",
-    )
+    add_set_argument(parser)
     parser.add_argument(
         "--device",
         default=None,
@@ -239,11 +234,8 @@ def _run_sweep(spec: Any, workspace: str | None, progress: bool) -> dict[str, An
 
 def run(args: argparse.Namespace) -> int:
     """Run the job; print a summary (and the JSON line with ``--json``)."""
-    from automl_nb.config import load_job
-    from automl_nb.config import parse_set_option
 
-    overrides = dict(parse_set_option(item) for item in args.overrides)
-    spec = load_job(args.job, overrides=overrides or None)
+    spec = load_job_with_overrides(args)
     progress = not args.no_progress
     if _is_sweep(spec):
         if args.device:

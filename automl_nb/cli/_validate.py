@@ -7,6 +7,8 @@ import os
 import sys
 from collections import Counter
 
+from automl_nb.cli._jobs_common import add_set_argument
+from automl_nb.cli._jobs_common import load_job_with_overrides
 from automl_nb.errors import LocatedError
 
 HELP = "check a job YAML and its data (labels, boxes, images); exit status 1 on any problem."
@@ -33,14 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="map an Azure datastore to a local folder for azureml:// paths (repeatable; "
         "adds to AUTOML_NB_DATASTORES)",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a job key, e.g. validation_data_size=0.3 (repeatable)",
-    )
+    add_set_argument(parser)
 
 
 def _count_line(data) -> str:
@@ -97,20 +92,17 @@ def _summary(spec, train, valid, *, images_checked: bool) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Validate the job and its data; print a summary (exit 0) or every problem (exit 1)."""
-    from automl_nb.config import load_job
-    from automl_nb.config import parse_set_option
     from automl_nb.data import datastore_mapping
     from automl_nb.data import load_job_data
     from automl_nb.data import parse_datastore_mapping
 
     try:
-        overrides = dict(parse_set_option(item) for item in args.overrides)
         datastores = datastore_mapping()
         for item in args.datastore:
             datastores.update(
                 datastore_mapping(parse_datastore_mapping(item, origin="--datastore"))
             )
-        spec = load_job(args.job, overrides=overrides or None)
+        spec = load_job_with_overrides(args)
         train, valid = load_job_data(spec, datastores=datastores, check_images=not args.no_images)
     except LocatedError as exc:
         if exc.header:
