@@ -12,6 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def _drop_collinear(ring: np.ndarray) -> np.ndarray:
+    """The ring without points that lie on the line through their neighbours (pixel-staircase
+    corners stay). Vectorised: the Douglas-Peucker pass is only needed when too many are left.
+    """
+    before = np.roll(ring, 1, axis=0)
+    after = np.roll(ring, -1, axis=0)
+    d1, d2 = ring - before, after - ring
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    keep = np.abs(cross) > 1e-9
+    return ring[keep] if keep.sum() >= 3 else ring
+
+
 def _simplify(contour: np.ndarray, max_points: int) -> np.ndarray:
     """Douglas-Peucker with a growing tolerance, then even subsampling as a last resort."""
     from skimage.measure import approximate_polygon
@@ -21,9 +33,8 @@ def _simplify(contour: np.ndarray, max_points: int) -> np.ndarray:
         contour = contour[:-1]
     if len(contour) <= min(4, max_points):  # single pixels and specks: nothing to simplify
         return contour
-    # A tiny tolerance only drops collinear points (pixel-staircase runs stay as they are).
+    simplified = _drop_collinear(contour)
     closed = np.vstack([contour, contour[:1]])
-    simplified = approximate_polygon(closed, tolerance=0.01)[:-1]
     tolerance = 0.5
     while len(simplified) > max_points and tolerance < 4 * max(np.ptp(contour, axis=0).max(), 1):
         candidate = approximate_polygon(closed, tolerance=tolerance)[:-1]
