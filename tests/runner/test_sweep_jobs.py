@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -190,3 +192,44 @@ def test_status_shows_live_epochs_and_cancel_leaves_no_process(write_job, worksp
     assert job.status == "canceled"
     wait_for(lambda: not pid_alive(controller) and not pid_alive(kernel), timeout=60, what="exit")
     assert job.trials()[0].state == "canceled"
+
+
+def test_a_worker_on_shared_storage_joins_the_sweep(write_job, workspace, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'sweep.db'}"
+    job_yaml = write_job(
+        """
+        limits: {max_trials: 3, max_concurrent_trials: 1}
+        sweep: {sampling_algorithm: grid}
+        search_space:
+          - learning_rate: {type: choice, values: [0.01, 0.02, 0.03]}
+        """,
+        epochs=3,
+    )
+    job = submit(str(job_yaml), workspace=workspace, storage=storage)
+    wait_for(lambda: (job.dir / "trials" / "0" / "runtime.json").exists(), what="trial 0")
+    other = tmp_path / "other-machine"
+    worker = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "automl_nb.cli",
+            "worker",
+            job.id,
+            "--storage",
+            storage,
+            "--workspace",
+            str(other),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=500,
+    )
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    assert job.wait(timeout=300) == "completed"
+    trials = job.trials()
+    assert sorted(t.hyperparameters["learning_rate"] for t in trials) == [0.01, 0.02, 0.03]
+    assert all(t.state == "completed" for t in trials)
+    here = {p.parent.name for p in job.dir.glob("trials/*/status.json")}
+    there = {p.parent.name for p in other.glob("*/*/trials/*/status.json")}
+    assert here and there and not here & there
+    assert here | there == {"0", "1", "2"}
