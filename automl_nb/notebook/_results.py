@@ -3,6 +3,8 @@ terminal, and keeps its data as attributes for Python use."""
 
 from __future__ import annotations
 
+from abc import ABC
+from abc import abstractmethod
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -13,12 +15,12 @@ from automl_nb.notebook._html import table
 from automl_nb.notebook._html import text_table
 
 
-class Result:
+class Result(ABC):
     """Base of the verbs' results: ``_repr_html_`` for notebooks, ``__repr__`` for terminals."""
 
+    @abstractmethod
     def to_text(self) -> str:
         """The plain-text form."""
-        raise NotImplementedError
 
     def _repr_html_(self) -> str:
         return pre(self.to_text())

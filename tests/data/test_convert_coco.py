@@ -173,7 +173,7 @@ def test_coco_without_segmentation_is_detection(tmp_path):
 def test_coco_images_option_and_basename_fallback(tmp_path):
     _image(tmp_path / "pics" / "x.jpg")
     doc = {
-        "images": [{"id": 1, "file_name": "some/other/root/x.jpg", "width": W, "height": H}],
+        "images": [{"id": 1, "file_name": "some/other/base/x.jpg", "width": W, "height": H}],
         "categories": [{"id": 1, "name": "car"}],
         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 8]}],
     }
