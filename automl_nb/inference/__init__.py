@@ -21,6 +21,10 @@ from automl_nb.inference._predictor import predict
 from automl_nb.inference._schema import SchemaError
 from automl_nb.inference._schema import prediction_problems
 from automl_nb.inference._schema import validate_prediction
+from automl_nb.inference._scoring import ScoringRequestError
+from automl_nb.inference._scoring import parse_scoring_request
+from automl_nb.inference._server import ScoringServer
+from automl_nb.inference._server import serve
 from automl_nb.inference._settings import canonical_setting_name
 from automl_nb.inference._settings import default_inference_settings
 from automl_nb.inference._settings import setting_names
@@ -28,15 +32,19 @@ from automl_nb.inference._settings import setting_names
 __all__ = [
     "LoadedModel",
     "SchemaError",
+    "ScoringRequestError",
+    "ScoringServer",
     "canonical_setting_name",
     "default_inference_settings",
     "draw_predictions",
     "load_image",
     "load_model",
     "mask_to_polygons",
+    "parse_scoring_request",
     "predict",
     "prediction_problems",
     "save_model_dir",
+    "serve",
     "setting_names",
     "validate_prediction",
 ]

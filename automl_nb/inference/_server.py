@@ -1,0 +1,421 @@
+"""A local scoring endpoint that speaks the Azure ML online-endpoint protocol.
+
+Routes:
+
+* ``POST /score``: the Azure scoring request (see ``_scoring.py``); answers the Azure scoring
+  output list. Needs ``Authorization: Bearer <key>`` unless the server runs with
+  ``auth_mode="none"``.
+* ``GET /`` and ``GET /health``: ``{"status": "healthy"}`` without a key, as a liveness probe;
+  with a valid key the answer adds the model (name, task, labels).
+
+Errors are JSON ``{"error": ..., "status": ..., "index"?: ...}``: 400 for a bad body or image
+(``index`` names the ``data`` item), 401 for a missing or wrong key, 404, 405, 411, 413 for a
+body over ``max_body_bytes``, and 500 for an unexpected failure (logged with its traceback,
+which the client never sees).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from automl_nb.errors import ConfigError
+from automl_nb.errors import DataError
+from automl_nb.errors import Problem
+from automl_nb.inference._scoring import ScoringItem
+from automl_nb.inference._scoring import ScoringRequestError
+from automl_nb.inference._scoring import parse_scoring_request
+from automl_nb.inference._scoring import split_xai_parameters
+
+logger = logging.getLogger("automl_nb.serve")
+
+DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
+AUTH_MODES = ("key", "none")
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    app: ScoringServer
+
+
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    server_version = "automl-nb"
+    # A client that stops sending must not hold a thread for ever.
+    timeout = 120
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        logger.info("%s %s", self.address_string(), format % args)
+
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _send_error(self, error: ScoringRequestError, headers: dict[str, str] | None = None):
+        self._send_json(error.status, error.to_dict(), headers)
+
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0].rstrip("/") or "/"
+
+    def _drain(self, limit: int) -> None:
+        # Read an unwanted small body so that the client sees the answer, not a reset.
+        length = self.headers.get("Content-Length")
+        if length and length.isdigit() and 0 < int(length) <= limit:
+            self.rfile.read(int(length))
+
+    def do_GET(self) -> None:  # noqa: N802
+        app = self.server.app
+        if self._path() not in ("/", "/health"):
+            self._send_error(ScoringRequestError(f"no route {self._path()}", status=404))
+            return
+        body: dict[str, Any] = {"status": "healthy"}
+        if app.authorized(self.headers.get("Authorization")) and app.auth_mode == "key":
+            body["model"] = app.model_info()
+        self._send_json(200, body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        app = self.server.app
+        if self._path() != "/score":
+            self._drain(1 << 20)
+            self._send_error(ScoringRequestError(f"no route {self._path()}", status=404))
+            return
+        if not app.authorized(self.headers.get("Authorization")):
+            self._drain(1 << 20)
+            error = ScoringRequestError(
+                "missing or wrong key: send 'Authorization: Bearer <key>'", status=401
+            )
+            self._send_error(error, {"WWW-Authenticate": "Bearer"})
+            return
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._send_error(ScoringRequestError("Content-Length is required", status=411))
+            return
+        if int(length) > app.max_body_bytes:
+            self.close_connection = True
+            message = f"the body has {int(length)} bytes; the limit is {app.max_body_bytes}"
+            self._send_error(ScoringRequestError(message, status=413))
+            return
+        body = self.rfile.read(int(length))
+        try:
+            result = app.score(body)
+        except ScoringRequestError as error:
+            self._send_error(error)
+            return
+        except Exception:
+            logger.exception("scoring failed")
+            error = ScoringRequestError(
+                "internal error while scoring; see the server log", status=500
+            )
+            self._send_error(error)
+            return
+        self._send_json(200, result)
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._not_allowed()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._not_allowed()
+
+    def _not_allowed(self) -> None:
+        self._drain(1 << 20)
+        error = ScoringRequestError(f"method {self.command} is not allowed", status=405)
+        self._send_error(error, {"Allow": "GET, POST"})
+
+
+class ScoringServer:
+    """A trained model behind a local HTTP endpoint with the Azure scoring protocol.
+
+    The model is loaded once; requests are served in threads and take turns on the model.
+
+    Args:
+        model_dir: A model folder (or a job/trial folder holding one), or a ``LoadedModel``.
+        host: The interface to bind; 127.0.0.1 by default. Any other address is reachable
+            from other machines (a warning is logged).
+        port: The TCP port; 0 picks a free one (read it from :attr:`url`).
+        key: The key clients send as ``Authorization: Bearer <key>``; a random one
+            (``secrets.token_urlsafe``) when None.
+        auth_mode: ``"key"`` (default, as Azure) or ``"none"``, allowed only on a loopback host.
+        device: Where to load a model folder (default: CUDA when available).
+        max_body_bytes: Larger request bodies are refused with 413 (default 50 MB).
+
+    Raises:
+        ConfigError: A bad ``auth_mode``, an empty key, or no auth on a non-loopback host.
+
+    Example:
+        >>> with ScoringServer("runs/fridge/best_model") as server:  # doctest: +SKIP
+        ...     print(server.scoring_url, server.key)
+    """
+
+    def __init__(
+        self,
+        model_dir: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        key: str | None = None,
+        auth_mode: str = "key",
+        device: Any = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        if auth_mode not in AUTH_MODES:
+            raise ConfigError(
+                Problem(
+                    f"must be one of {', '.join(AUTH_MODES)}",
+                    path="auth_mode",
+                    value=repr(auth_mode),
+                )
+            )
+        if auth_mode == "none" and not is_loopback(host):
+            raise ConfigError(
+                Problem(
+                    f"refusing to serve on {host} without a key: auth_mode 'none' is only "
+                    "allowed on a loopback host (127.0.0.1, ::1, localhost)",
+                    path="auth_mode",
+                )
+            )
+        if auth_mode == "key" and key is not None and not key.strip():
+            raise ConfigError(Problem("must not be empty", path="key"))
+        self.host = host
+        self.port = int(port)
+        self.auth_mode = auth_mode
+        self.key: str | None = None
+        if auth_mode == "key":
+            self.key = key if key is not None else secrets.token_urlsafe(32)
+        self.max_body_bytes = int(max_body_bytes)
+        self.model = self._load(model_dir, device)
+        self._explainable: Any = None
+        self._lock = threading.Lock()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _load(model_dir: Any, device: Any) -> Any:
+        from automl_nb.inference._predictor import LoadedModel
+        from automl_nb.inference._predictor import load_model
+
+        if isinstance(model_dir, LoadedModel):
+            return model_dir
+        return load_model(os.fspath(model_dir), device=device)
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def authorized(self, header: str | None) -> bool:
+        """True when ``header`` (the ``Authorization`` value) carries the key, or no key is
+        needed. The comparison takes the same time whatever the key."""
+        if self.auth_mode == "none":
+            return True
+        scheme, _, token = (header or "").strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(token.strip().encode("utf-8"), str(self.key).encode("utf-8"))
+
+    def model_info(self) -> dict[str, Any]:
+        """The model's name, task, labels and folder."""
+        return {
+            "model_name": self.model.model_name,
+            "task": self.model.task.value,
+            "labels": list(self.model.labels),
+            "model_dir": str(self.model.model_dir) if self.model.model_dir else None,
+        }
+
+    def _image(self, item: ScoringItem) -> Any:
+        from PIL import Image
+
+        from automl_nb.inference._images import load_image
+
+        try:
+            return load_image(item.image, where=f"input_data.data[{item.index}]")
+        except DataError as exc:
+            message = exc.problems[0].message if exc.problems else str(exc)
+            raise ScoringRequestError(message, index=item.index) from None
+        except Image.DecompressionBombError as exc:
+            raise ScoringRequestError(str(exc), index=item.index) from None
+
+    def _explain(self, item: ScoringItem, image: Any) -> dict[str, Any]:
+        from automl_nb.explain import as_explainable
+        from automl_nb.explain import explain
+
+        if not self.model.task.is_classification:
+            raise ScoringRequestError(
+                f"model_explainability is not supported for {self.model.task.value}; "
+                "only classification models are explained",
+                index=item.index,
+            )
+        if self._explainable is None:
+            self._explainable = as_explainable(self.model)
+        algorithm, visualizations, attributions, params = split_xai_parameters(item.xai_parameters)
+        try:
+            (result,) = explain(
+                self._explainable,
+                [image],
+                algorithm=algorithm,
+                visualizations=visualizations,
+                attributions=attributions,
+                **params,
+            )
+        except (ConfigError, TypeError) as exc:
+            raise ScoringRequestError(f"xai_parameters: {exc}", index=item.index) from None
+        return result
+
+    def score(self, body: bytes | str) -> list[dict[str, Any]]:
+        """Score a raw Azure request body, as ``POST /score`` does (no HTTP, no auth).
+
+        Args:
+            body: The JSON request body.
+
+        Returns:
+            The Azure scoring output list, one dict per ``data`` item.
+
+        Raises:
+            ScoringRequestError: A bad body or image, naming the failing item.
+        """
+        items = parse_scoring_request(body)
+        images = [self._image(item) for item in items]
+        plain = [i for i, item in enumerate(items) if not item.explain]
+        out: list[dict[str, Any]] = [{} for _ in items]
+        with self._lock:
+            if plain:
+                predictions = self.model.predict([images[i] for i in plain])
+                for i, prediction in zip(plain, predictions):
+                    out[i] = prediction
+            for i, item in enumerate(items):
+                if item.explain:
+                    out[i] = self._explain(item, images[i])
+        return out
+
+    # -- serving ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL (``http://127.0.0.1:PORT``); the port is known once started."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def scoring_url(self) -> str:
+        """The URL to POST scoring requests to (``.../score``)."""
+        return f"{self.url}/score"
+
+    @property
+    def running(self) -> bool:
+        """True while the server accepts requests."""
+        return self._httpd is not None
+
+    def _bind(self) -> _HTTPServer:
+        if self._httpd is not None:
+            raise RuntimeError(f"already serving on {self.url}")
+        if not is_loopback(self.host):
+            logger.warning(
+                "serving on %s: other machines can reach this endpoint (the key is required)",
+                self.host,
+            )
+        cls = _HTTPServer6 if ":" in self.host else _HTTPServer
+        httpd = cls((self.host.strip("[]"), self.port), _Handler)
+        httpd.app = self
+        self.port = int(httpd.server_address[1])
+        self._httpd = httpd
+        return httpd
+
+    def start(self) -> str:
+        """Serve in a background thread.
+
+        Returns:
+            The scoring URL.
+
+        Raises:
+            OSError: The port cannot be bound.
+        """
+        httpd = self._bind()
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, name=f"automl-nb-serve-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self.scoring_url
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until :meth:`stop` (from another thread) or Ctrl-C."""
+        httpd = self._bind()
+        try:
+            httpd.serve_forever()
+        finally:
+            self._close()
+
+    def stop(self) -> None:
+        """Stop serving and release the port (a no-op when not running)."""
+        httpd = self._httpd
+        if httpd is None:
+            return
+        httpd.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._close()
+
+    def _close(self) -> None:
+        if self._httpd is not None:
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> ScoringServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.scoring_url if self.running else "stopped"
+        return f"ScoringServer({self.model.model_name!r}, {state}, auth_mode={self.auth_mode!r})"
+
+
+def serve(model_dir: Any, **kwargs: Any) -> None:
+    """Serve a model until Ctrl-C, printing the scoring URL and the key once.
+
+    Args:
+        model_dir: A model folder or a ``LoadedModel``.
+        **kwargs: :class:`ScoringServer` options (``host``, ``port``, ``key``, ``auth_mode``,
+            ``device``, ``max_body_bytes``).
+    """
+    server = ScoringServer(model_dir, **kwargs)
+    httpd = server._bind()
+    print(f"scoring URL: {server.scoring_url}", flush=True)
+    if server.key is not None:
+        print(f"key: {server.key}", flush=True)
+        print("send it as the header 'Authorization: Bearer <key>'", flush=True)
+    else:
+        print("auth: none (loopback only)", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server._close()
