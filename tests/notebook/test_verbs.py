@@ -33,6 +33,7 @@ BAD_ARGUMENTS = {
     "best": "best one two",
     "predict": "predict",
     "explain": "explain",
+    "deploy": "deploy --port high",
     "models": "models --bogus",
     "help": "help one two",
 }

@@ -32,6 +32,7 @@ VERBS: tuple[str, ...] = (
     "best",
     "predict",
     "explain",
+    "deploy",
     "models",
     "help",
 )
