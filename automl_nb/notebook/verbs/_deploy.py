@@ -38,9 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=5001, help="TCP port (5001; 0: any free)")
     auth = parser.add_mutually_exclusive_group()
     auth.add_argument("--key", help="the key clients must send (default: a random one)")
-    auth.add_argument(
-        "--no-auth", action="store_true", help="no key (allowed on 127.0.0.1 only)"
-    )
+    auth.add_argument("--no-auth", action="store_true", help="no key (allowed on 127.0.0.1 only)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
 
 
