@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import socket
 import time
@@ -43,6 +44,9 @@ log = logging.getLogger("automl_nb.runner")
 
 # How long an interrupted trial may take to record its state before its kernel is killed.
 STOP_GRACE_SECONDS = 30.0
+
+# Sent to a kernel started ahead of its trial: the imports are most of a trial's start-up.
+WARMUP_CODE = "import torch, torchvision, timm\nimport automl_nb.training, automl_nb.inference\n"
 
 # Job states written to status.json.
 JOB_QUEUED = "queued"
@@ -99,6 +103,8 @@ class JobController:
         self.poll_interval = poll_interval
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._running: dict[str, _RunningTrial] = {}
+        # One kernel per slot started ahead of the slot's next trial (imports done meanwhile).
+        self._warm: dict[str, TrialKernel] = {}
 
     # ----------------------------------------------------------------------------- setup
     def _load(self) -> None:
@@ -185,6 +191,7 @@ class JobController:
         status = read_json(self.paths.status_json, {})
         started = status.get("started") or time.time()
         self._write_status(JOB_RUNNING, started=started, pid=os.getpid(), ended=None, error=None)
+        kill_spare_kernels(self.paths)
         self._recover_interrupted()
         deadline = started + self.spec.limits.timeout_minutes * 60
         final = JOB_COMPLETED
@@ -208,6 +215,8 @@ class JobController:
             self._stop_all(CANCELED, wait=True)
             self._write_status(JOB_FAILED, ended=time.time(), error=f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            self._discard_warm_kernels()
         if final == JOB_COMPLETED and not self._any_completed():
             final = JOB_FAILED
         best = self._best_summary()
@@ -246,28 +255,70 @@ class JobController:
                 "slot": slot.name,
             },
         )
+        code = (
+            "import os\n"
+            f"os.chdir({str(folder)!r})\n"
+            "from automl_nb.runner import run_trial_in_kernel as _run_trial\n"
+            f"_run_trial({str(folder)!r})"
+        )
+        kernel: TrialKernel | None = None
+        try:
+            kernel = self._take_kernel(slot)
+            kernel.run(code)
+        except Exception as exc:  # noqa: BLE001 - a kernel that cannot start fails its trial
+            write_json(folder / "status.json", {"state": FAILED, "error": str(exc)})
+            if kernel is not None:
+                kernel.shutdown()
+            self._finish(_RunningTrial(trial.number, trial, slot, kernel, folder, time.time()))
+            return
+        write_json(
+            folder / "runtime.json",
+            {"kernel_pid": kernel.pid, "slot": slot.name, "kernel_dir": str(kernel.trial_dir)},
+        )
+        self._running[slot.name] = _RunningTrial(
+            trial.number, trial, slot, kernel, folder, time.time()
+        )
+        if self._remaining() > 0:
+            self._prewarm(slot)
+        log.info("trial %d started on %s: %s", trial.number, slot.name, hyperparameters)
+        self._emit("started", trial.number, {"slot": slot.name, "params": hyperparameters})
+
+    def _new_kernel(self, slot: Slot) -> TrialKernel:
+        folder = (
+            self.paths.root / ".kernels" / f"{slot.name.replace(':', '-')}-{secrets.token_hex(3)}"
+        )
         kernel = TrialKernel(
             folder,
             kernelspec_dir=self.kernelspec_dir,
             cuda_devices=slot.cuda_devices,
             threads=slot.threads,
         )
-        code = (
-            "from automl_nb.runner import run_trial_in_kernel as _run_trial\n"
-            f"_run_trial({str(folder)!r})"
-        )
-        try:
-            kernel.start(code)
-        except Exception as exc:  # noqa: BLE001 - a kernel that cannot start fails its trial
-            write_json(folder / "status.json", {"state": FAILED, "error": str(exc)})
-            self._finish(_RunningTrial(trial.number, trial, slot, kernel, folder, time.time()))
+        kernel.launch(warmup=WARMUP_CODE)
+        (folder / "pid").write_text(str(kernel.pid), encoding="utf-8")
+        return kernel
+
+    def _take_kernel(self, slot: Slot) -> TrialKernel:
+        """The slot's warm kernel if it is still alive, else a new one."""
+        kernel = self._warm.pop(slot.name, None)
+        if kernel is not None and kernel.is_alive():
+            return kernel
+        if kernel is not None:
+            _release_kernel(kernel)
+        return self._new_kernel(slot)
+
+    def _prewarm(self, slot: Slot) -> None:
+        """Start the slot's next kernel now, so its imports overlap the running trial."""
+        if slot.name in self._warm:
             return
-        write_json(folder / "runtime.json", {"kernel_pid": kernel.pid, "slot": slot.name})
-        self._running[slot.name] = _RunningTrial(
-            trial.number, trial, slot, kernel, folder, time.time()
-        )
-        log.info("trial %d started on %s: %s", trial.number, slot.name, hyperparameters)
-        self._emit("started", trial.number, {"slot": slot.name, "params": hyperparameters})
+        try:
+            self._warm[slot.name] = self._new_kernel(slot)
+        except Exception as exc:  # noqa: BLE001 - the next trial starts a kernel itself
+            log.warning("could not start a spare kernel on %s: %s", slot.name, exc)
+
+    def _discard_warm_kernels(self) -> None:
+        for kernel in self._warm.values():
+            _release_kernel(kernel)
+        self._warm.clear()
 
     def _watch_running(self) -> None:
         trial_timeout = self.spec.limits.trial_timeout_minutes * 60
@@ -298,7 +349,7 @@ class JobController:
                             "ended": time.time(),
                         },
                     )
-            running.kernel.shutdown()
+            _release_kernel(running.kernel, log_to=running.folder)
             del self._running[name]
             self._finish(running)
 
@@ -339,7 +390,7 @@ class JobController:
                 self._watch_running()
                 time.sleep(self.poll_interval)
             for running in list(self._running.values()):
-                running.kernel.shutdown()
+                _release_kernel(running.kernel, log_to=running.folder)
                 self._finish(running)
             self._running.clear()
 
@@ -417,6 +468,28 @@ class JobController:
     def _emit(self, kind: str, number: int, data: dict[str, Any]) -> None:
         if self.on_event is not None:
             self.on_event(TrialEvent(kind, number, data))
+
+
+def _release_kernel(kernel: TrialKernel, *, log_to: Path | None = None) -> None:
+    """Shut a kernel down; keep its log in the trial folder and drop its own folder."""
+    kernel.shutdown()
+    if kernel.trial_dir.parent.name != ".kernels":
+        return
+    if log_to is not None and (kernel.trial_dir / "kernel.log").exists():
+        shutil.copyfile(kernel.trial_dir / "kernel.log", log_to / "kernel.log")
+    shutil.rmtree(kernel.trial_dir, ignore_errors=True)
+
+
+def kill_spare_kernels(paths: JobPaths) -> None:
+    """Kill kernels started ahead of their trial by a controller that is gone."""
+    import signal
+
+    for pid_file in paths.root.glob(".kernels/*/pid"):
+        pid = int(pid_file.read_text(encoding="utf-8") or 0)
+        if pid and pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(pid_file.parent, ignore_errors=True)
 
 
 def _kill_orphan_kernel(folder: Path) -> None:

@@ -23,6 +23,7 @@ from automl_nb.runner._controller import JOB_COMPLETED
 from automl_nb.runner._controller import JOB_FAILED
 from automl_nb.runner._controller import JOB_QUEUED
 from automl_nb.runner._controller import JOB_RUNNING
+from automl_nb.runner._controller import kill_spare_kernels
 from automl_nb.runner._layout import JobPaths
 from automl_nb.runner._layout import default_workspace
 from automl_nb.runner._layout import find_job_dir
@@ -247,6 +248,7 @@ class Job:
                 pid = read_json(folder / "runtime.json", {}).get("kernel_pid")
                 if pid and pid_alive(int(pid)):
                     os.kill(int(pid), signal.SIGKILL)
+            kill_spare_kernels(self.paths)
             record = self.status_record()
             record.update(status=JOB_CANCELED, ended=time.time())
             write_json(self.paths.status_json, record)

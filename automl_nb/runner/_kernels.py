@@ -44,8 +44,9 @@ class TrialKernel:
     """A kernel that runs one trial.
 
     Args:
-        trial_dir: The trial folder; the kernel's working directory and where ``kernel.log``
-            (the kernel's own stdout/stderr) is written.
+        trial_dir: The kernel's working directory, where ``kernel.log`` (the kernel's own
+            stdout/stderr) is written: the trial folder, or a folder of its own for a kernel
+            started ahead of its trial.
         kernelspec_dir: Folder holding the private kernelspec (see :func:`write_kernelspec`).
         cuda_devices: Value for ``CUDA_VISIBLE_DEVICES``; ``""`` hides every GPU.
         threads: CPU threads for the trial (``OMP_NUM_THREADS`` and friends), or None.
@@ -87,8 +88,11 @@ class TrialKernel:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def start(self, code: str, *, startup_timeout: float = 120.0, attempts: int = 3) -> None:
-        """Start the kernel and send ``code`` for execution; returns once it is running."""
+    def launch(
+        self, *, warmup: str | None = None, startup_timeout: float = 120.0, attempts: int = 3
+    ) -> None:
+        """Start the kernel and wait until it answers; ``warmup`` code (imports) is sent
+        without waiting for it, so a kernel can get ready while another trial still runs."""
         from jupyter_client import KernelManager
         from jupyter_client.kernelspec import KernelSpecManager
 
@@ -121,16 +125,32 @@ class TrialKernel:
                 time.sleep(0.5 * attempt)
                 continue
             self._km, self._kc = km, kc
-            self._msg_id = kc.execute(code, store_history=False, allow_stdin=False)
-            self.started_at = time.time()
+            if warmup:
+                kc.execute(warmup, store_history=False, silent=True, allow_stdin=False)
             return
-        raise RuntimeError(f"could not start a kernel for {self.trial_dir}: {last_error}")
+        raise RuntimeError(f"could not start a kernel in {self.trial_dir}: {last_error}")
+
+    def run(self, code: str) -> None:
+        """Send ``code`` for execution; :meth:`poll` reports when it has returned."""
+        if self._kc is None:
+            raise RuntimeError("the kernel is not started")
+        self._msg_id = self._kc.execute(code, store_history=False, allow_stdin=False)
+        self.started_at = time.time()
+
+    def start(self, code: str, *, startup_timeout: float = 120.0, attempts: int = 3) -> None:
+        """Start the kernel and send ``code`` for execution; returns once it is running."""
+        self.launch(startup_timeout=startup_timeout, attempts=attempts)
+        self.run(code)
+
+    def is_alive(self) -> bool:
+        """True while the kernel process runs."""
+        return self._km is not None and self._km.is_alive()
 
     def poll(self) -> str | None:
         """None while the code runs; ``"ok"``/``"error"`` once it returned; ``"dead"`` if the
         kernel process is gone."""
-        if self._kc is None:
-            return "dead"
+        if self._kc is None or self._msg_id is None:
+            return "dead" if self._kc is None else None
         while True:
             try:
                 msg = self._kc.get_shell_msg(timeout=0)

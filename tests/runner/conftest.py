@@ -91,6 +91,11 @@ def workspace(tmp_path):
         # A foreground job (run_job) records this very process: leave it alone.
         if pid and pid != os.getpid() and pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
+    from automl_nb.runner._controller import kill_spare_kernels
+    from automl_nb.runner._layout import JobPaths
+
+    for job_json in ws.glob("*/*/job.json"):
+        kill_spare_kernels(JobPaths(job_json.parent))
     for runtime in ws.glob("*/*/trials/*/runtime.json"):
         pid = read_json(runtime, {}).get("kernel_pid")
         if pid and pid_alive(pid):

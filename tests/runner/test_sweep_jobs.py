@@ -192,6 +192,8 @@ def test_status_shows_live_epochs_and_cancel_leaves_no_process(write_job, worksp
     assert job.status == "canceled"
     wait_for(lambda: not pid_alive(controller) and not pid_alive(kernel), timeout=60, what="exit")
     assert job.trials()[0].state == "canceled"
+    # The kernel started ahead for trial 1 is gone too.
+    assert not list(job.dir.glob(".kernels/*"))
 
 
 def test_a_worker_on_shared_storage_joins_the_sweep(write_job, workspace, tmp_path):
