@@ -34,7 +34,6 @@ VERBS: dict[str, str] = {
     "worker": "_worker",
     "predict": "_predict",
     "explain": "_explain",
-    "export": "_export",
     "serve": "_serve",
     "models": "_models",
 }
