@@ -47,7 +47,9 @@ class AutoMLImagesModel(mlflow.pyfunc.PythonModel):
 
         self._model = load_model(context.artifacts[ARTIFACT])
 
-    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+    # No type hints here: MLflow would read them as an input schema.
+    def predict(self, context, model_input, params=None):
+        """Predict the images of ``model_input``; one output row per image."""
         import pandas as pd
 
         predictions = self._model.predict(_images(model_input))
