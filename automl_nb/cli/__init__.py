@@ -35,6 +35,7 @@ VERBS: dict[str, str] = {
     "predict": "_predict",
     "explain": "_explain",
     "serve": "_serve",
+    "export": "_export",
     "models": "_models",
 }
 

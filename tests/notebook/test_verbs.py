@@ -34,6 +34,7 @@ BAD_ARGUMENTS = {
     "predict": "predict",
     "explain": "explain",
     "deploy": "deploy --port high",
+    "export": "export --format bogus -o out",
     "models": "models --bogus",
     "help": "help one two",
 }

@@ -33,6 +33,7 @@ VERBS: tuple[str, ...] = (
     "predict",
     "explain",
     "deploy",
+    "export",
     "models",
     "help",
 )
