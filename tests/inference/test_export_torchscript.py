@@ -182,3 +182,32 @@ def test_loads_without_automl_nb(exported, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["(4, 3)", "['boxes', 'labels', 'scores']"]
+
+
+@pytest.mark.slow
+def test_retinanet_scripts_and_drops_background(tmp_path):
+    from automl_nb.models import create_model
+
+    torch.manual_seed(0)
+    name, task = "retinanet_resnet50_fpn", "image_object_detection"
+    model = create_model(
+        name, task=task, num_classes=3, pretrained=False, min_size=64, max_size=96
+    )
+    folder = save_model_dir(
+        tmp_path / "model",
+        model=model,
+        model_name=name,
+        task=task,
+        labels=LABELS,
+        hyperparameters={"min_size": 64, "max_size": 96, "box_score_threshold": 0.0},
+    )
+    target = export_model(folder, "torchscript", tmp_path / "ts")
+    scripted = torch.jit.load(str(target / "model.pt"))
+    loaded = load_model(folder, device="cpu")
+    image = loaded.preprocess(_image(task))
+    with torch.no_grad():
+        expected = loaded.model([image])[0]
+        _, (got,) = scripted([image])
+    assert len(got["boxes"]) == len(expected["boxes"]) > 0
+    assert bool((got["labels"] > 0).all())
+    assert torch.allclose(got["boxes"], expected["boxes"], atol=1e-3)

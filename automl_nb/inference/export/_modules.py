@@ -66,3 +66,39 @@ def detection_output_names(batch_size: int, with_masks: bool) -> list[str]:
     """The ONNX output names of :class:`BatchDetector`: ``boxes_0, labels_0, scores_0, ...``."""
     parts = ["boxes", "labels", "scores"] + (["masks"] if with_masks else [])
     return [f"{part}_{i}" for i in range(int(batch_size)) for part in parts]
+
+
+class PositiveLabels(nn.Module):
+    """A scriptable detector that drops detections of label 0 (the background).
+
+    automl-nb's RetinaNet does this in an overridden ``postprocess_detections`` that calls
+    ``super()``, which TorchScript cannot compile; the export scripts torchvision's own class
+    inside this wrapper instead. Same input and output as a scripted torchvision detector.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, images: list[torch.Tensor]
+    ) -> tuple[dict[str, torch.Tensor], list[dict[str, torch.Tensor]]]:
+        losses, detections = self.model(images)
+        kept: list[dict[str, torch.Tensor]] = []
+        for detection in detections:
+            keep = detection["labels"] > 0
+            out: dict[str, torch.Tensor] = {}
+            for key, value in detection.items():
+                out[key] = value[keep]
+            kept.append(out)
+        return losses, kept
+
+
+def scriptable_detector(model: nn.Module) -> nn.Module:
+    """``model``, or a scriptable equivalent where its class cannot be scripted."""
+    from torchvision.models.detection import RetinaNet
+
+    if isinstance(model, RetinaNet) and type(model) is not RetinaNet:
+        model.__class__ = RetinaNet
+        return PositiveLabels(model)
+    return model

@@ -72,12 +72,13 @@ def _script_detector(loaded: Any) -> tuple[Any, dict[str, Any]]:
     import torch
 
     from automl_nb.inference._predictor import _configure_detector
+    from automl_nb.inference.export._modules import scriptable_detector
 
     _configure_detector(loaded.model, loaded.settings)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            scripted = torch.jit.script(loaded.model.eval())
+            scripted = torch.jit.script(scriptable_detector(loaded.model.eval()))
     except Exception as exc:  # TorchScript raises several kinds; name the model
         raise ModelError(f"torchscript export of {loaded.model_name!r} failed: {exc}") from exc
     info = {
