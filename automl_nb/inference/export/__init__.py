@@ -17,6 +17,9 @@ Formats (``list_export_formats()``), each keyed by its user-facing name:
 
 Each export folder also holds ``labels.json`` (names indexed by output label id),
 ``settings.json`` (inference settings) and ``export.json`` (input and output spec).
+ONNX and TorchScript exports hold the network only: tiling (``tile_grid_size``), the
+conversion of masks to polygons and the Azure JSON schema are left to the caller; the MLflow
+export runs the full :meth:`LoadedModel.predict <automl_nb.inference.LoadedModel.predict>`.
 Importing this package imports neither torch, onnx nor mlflow.
 """
 
