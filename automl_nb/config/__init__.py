@@ -31,14 +31,10 @@ from automl_nb.config._distributions import QUniform
 from automl_nb.config._distributions import Randint
 from automl_nb.config._distributions import Uniform
 from automl_nb.config._draft import JobDraft
-from automl_nb.config._fields import DEFAULT_MODEL
-from automl_nb.config._fields import TRAINING_FIELDS
-from automl_nb.config._fields import default_training_parameters
 from automl_nb.config._job import DataInput
 from automl_nb.config._job import Input
 from automl_nb.config._job import JobSpec
 from automl_nb.config._job import Limits
-from automl_nb.config._job import TrainingParameters
 from automl_nb.config._load import dump_job
 from automl_nb.config._load import load_job
 from automl_nb.config._load import parse_set_option
@@ -46,12 +42,21 @@ from automl_nb.config._names import SETTINGS_NAMES
 from automl_nb.config._names import TRAINING_ALIASES
 from automl_nb.config._names import canonical_parameter_name
 from automl_nb.config._names import settings_name
+from automl_nb.config._parameters import DEFAULT_MODEL
+from automl_nb.config._parameters import TRAINING_FIELDS
+from automl_nb.config._parameters import TrainingParameters
+from automl_nb.config._parameters import default_training_parameters
 from automl_nb.config._search_space import parse_expression
 from automl_nb.config._sweep_settings import POLICIES
 from automl_nb.config._sweep_settings import BanditPolicy
 from automl_nb.config._sweep_settings import MedianStoppingPolicy
 from automl_nb.config._sweep_settings import SweepSettings
 from automl_nb.config._sweep_settings import TruncationSelectionPolicy
+from automl_nb.config._trial import AdvancedSettings
+from automl_nb.config._trial import TrialConfig
+from automl_nb.config._trial import canonical_parameters
+from automl_nb.config._trial import resolve_trial_config
+from automl_nb.config._trial import select_model_name
 from automl_nb.config._validate import JOB_KEYS
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
@@ -64,6 +69,7 @@ __all__ = [
     "SETTINGS_NAMES",
     "TRAINING_ALIASES",
     "TRAINING_FIELDS",
+    "AdvancedSettings",
     "BanditPolicy",
     "Choice",
     "ConfigError",
@@ -88,9 +94,11 @@ __all__ = [
     "Randint",
     "SweepSettings",
     "TrainingParameters",
+    "TrialConfig",
     "TruncationSelectionPolicy",
     "Uniform",
     "canonical_parameter_name",
+    "canonical_parameters",
     "default_training_parameters",
     "dump_job",
     "image_classification",
@@ -100,5 +108,7 @@ __all__ = [
     "load_job",
     "parse_expression",
     "parse_set_option",
+    "resolve_trial_config",
+    "select_model_name",
     "settings_name",
 ]

@@ -15,13 +15,13 @@ from typing import Any
 from automl_nb.config._draft import JobDraft
 from automl_nb.config._fields import CLASSIFICATION
 from automl_nb.config._fields import DETECTION
-from automl_nb.config._fields import TRAINING_FIELDS
 from automl_nb.config._job import DataInput
 from automl_nb.config._job import JobSpec
 from automl_nb.config._job import Limits
-from automl_nb.config._job import TrainingParameters
 from automl_nb.config._names import TRAINING_ALIASES
 from automl_nb.config._names import suggest
+from automl_nb.config._parameters import TRAINING_FIELDS
+from automl_nb.config._parameters import TrainingParameters
 from automl_nb.config._sweep_settings import SweepSettings
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem

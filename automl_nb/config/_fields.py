@@ -7,15 +7,16 @@ take it. Ranges and allowed values come from the Azure hyperparameter reference.
 
 from __future__ import annotations
 
-import difflib
 import json
+import math
 import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from automl_nb.config._names import suggest
+from automl_nb.registry import suggest
 from automl_nb.tasks import Task
 
 
@@ -41,14 +42,20 @@ def to_float(value: Any) -> float:
     """A float from a number or a numeric string (``"1e-4"``); bools are refused."""
     if isinstance(value, bool) or value is None:
         raise Invalid("must be a number")
+    number: float | None = None
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
-            pass
-    raise Invalid("must be a number")
+            number = None
+    if number is None:
+        raise Invalid("must be a number")
+    # YAML reads .nan and .inf as floats; no parameter means anything with them.
+    if not math.isfinite(number):
+        raise Invalid("must be a finite number")
+    return number
 
 
 def to_int(value: Any) -> int:
@@ -170,7 +177,7 @@ def tile_grid(value: Any) -> tuple[int, int]:
         numbers = ()
     if len(numbers) != 2 or min(numbers) < 1:
         raise Invalid("must be a grid like '3x2' (columns x rows, each >= 1)")
-    return numbers  # type: ignore[return-value]
+    return (numbers[0], numbers[1])
 
 
 def dump_tile_grid(value: tuple[int, int]) -> str:
@@ -205,8 +212,8 @@ def json_settings(value: Any) -> dict[str, Any]:
         parse = ADVANCED_SETTINGS.get(key)
         if parse is None:
             # A near-miss of a known switch is a typo that would silently do nothing.
-            close = suggest(key, ADVANCED_SETTINGS)
-            if close is not None and _similar(key, close):
+            close = suggest(key, ADVANCED_SETTINGS, cutoff=0.8)
+            if close is not None:
                 raise Invalid(f"unknown advanced setting {key!r}", close)
             out[key] = item
             continue
@@ -215,10 +222,6 @@ def json_settings(value: Any) -> dict[str, Any]:
         except Invalid as exc:
             raise Invalid(f"{key} {exc}") from None
     return out
-
-
-def _similar(a: str, b: str) -> bool:
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def dump_json_settings(value: dict[str, Any]) -> str:
@@ -230,9 +233,30 @@ def _identity(value: Any) -> Any:
     return value
 
 
+# Scopes a default can be given for, most specific first (see Field.default_for).
+TASK_SCOPE: dict[Task, str] = {
+    Task.CLASSIFICATION: "multiclass",
+    Task.CLASSIFICATION_MULTILABEL: "multilabel",
+    Task.OBJECT_DETECTION: "detection",
+    Task.INSTANCE_SEGMENTATION: "segmentation",
+}
+
+
+def scopes(task: Task, family: str | None) -> tuple[str, ...]:
+    """Default scopes of a task and model family, most specific first.
+
+    ``family`` is a parameter family of :func:`parameter_family` (``vitb``, ``yolo``, ...).
+    """
+    group = "classification" if task.is_classification else "detectors"
+    task_key = TASK_SCOPE[task]
+    if family is None:
+        return (task_key, group)
+    return (f"{task_key}/{family}", family, task_key, group)
+
+
 @dataclass(frozen=True)
 class Field:
-    """One ``training_parameters`` key.
+    """One ``training_parameters`` key: parsing, names, defaults and help in one place.
 
     Attributes:
         name: The v2 name.
@@ -241,6 +265,15 @@ class Field:
             sweep distributions fit depends on it (numeric ones only for ``int``/``float``).
         tasks: The tasks that take this key.
         dump: Turns the normalized value back into its YAML form.
+        default: The value when neither the job, the sweep nor a scoped default sets it.
+        scoped: Defaults per scope (``multiclass``, ``detection``, ``classification``,
+            ``detectors``, a model family such as ``yolo``, or ``task/family`` such as
+            ``multilabel/vitl``); the most specific scope wins.
+        aliases: Other (SDK v1) names accepted on input.
+        settings_name: The v1 name written to ``settings.json`` when it differs.
+        local: ``None`` when automl-nb acts on the key; otherwise what it means here (``validate``
+            reports it as a warning so nothing is silently ignored).
+        help: One line for listings and widgets.
     """
 
     name: str
@@ -248,169 +281,34 @@ class Field:
     kind: str
     tasks: frozenset[Task] = ALL_TASKS
     dump: Callable[[Any], Any] = _identity
+    default: Any = None
+    scoped: Mapping[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    settings_name: str | None = None
+    local: str | None = None
+    help: str = ""
+
+    def default_for(self, task: Task, family: str | None = None) -> Any:
+        """The default for ``task`` and model ``family``, most specific scope first."""
+        for scope in scopes(task, family):
+            if scope in self.scoped:
+                return self.scoped[scope]
+        return self.default
 
 
-_UNIT = real(0.0, 1.0)
-_POSITIVE = integer(1)
-_NON_NEGATIVE = integer(0)
+def parameter_family(model_name: str, builder_family: str) -> str:
+    """The family whose defaults a model takes: ``vits``/``vitb``/``vitl`` (Azure's ViTs),
+    ``yolo``, ``rcnn`` (torchvision detectors) or ``cnn`` (every other classifier)."""
+    vit = {"vits16r224": "vits", "vitb16r224": "vitb", "vitl16r224": "vitl"}
+    if model_name in vit:
+        return vit[model_name]
+    if builder_family == "yolo":
+        return "yolo"
+    if builder_family == "torchvision":
+        return "rcnn"
+    return "cnn"
 
 
-def _f(name: str, parse: Callable[[Any], Any], kind: str, tasks=ALL_TASKS, dump=_identity):
-    return Field(name, parse, kind, tasks, dump)
-
-
-_FIELDS: list[Field] = [
-    # model-agnostic
-    _f("model_name", to_text, "text"),
-    _f("number_of_epochs", _POSITIVE, "int"),
-    _f("training_batch_size", _POSITIVE, "int"),
-    _f("validation_batch_size", _POSITIVE, "int"),
-    _f("gradient_accumulation_step", _POSITIVE, "int"),
-    _f("early_stopping", to_flag, "flag"),
-    _f("early_stopping_patience", _POSITIVE, "int"),
-    _f("early_stopping_delay", _NON_NEGATIVE, "int"),
-    _f("learning_rate", _UNIT, "float"),
-    _f("learning_rate_scheduler", one_of("warmup_cosine", "step", "none"), "choice"),
-    _f("step_lr_gamma", _UNIT, "float"),
-    _f("step_lr_step_size", _POSITIVE, "int"),
-    _f("warmup_cosine_lr_cycles", _UNIT, "float"),
-    _f("warmup_cosine_lr_warmup_epochs", _NON_NEGATIVE, "int"),
-    _f("optimizer", one_of("sgd", "adam", "adamw"), "choice"),
-    _f("momentum", _UNIT, "float"),
-    _f("weight_decay", _UNIT, "float"),
-    _f("nesterov", to_flag, "flag"),
-    _f("beta1", _UNIT, "float"),
-    _f("beta2", _UNIT, "float"),
-    _f("ams_gradient", to_flag, "flag"),
-    _f("evaluation_frequency", _POSITIVE, "int"),
-    _f("checkpoint_frequency", _POSITIVE, "int"),
-    _f("checkpoint_run_id", to_text, "text"),
-    _f("checkpoint_dataset_id", to_text, "text"),
-    _f("checkpoint_filename", to_text, "text"),
-    # automl-nb: incremental training from a local model file.
-    _f("checkpoint_path", to_text, "text"),
-    _f("layers_to_freeze", _NON_NEGATIVE, "int"),
-    _f("distributed", to_flag, "flag"),
-    _f("enable_onnx_normalization", to_flag, "flag"),
-    _f("number_of_workers", _NON_NEGATIVE, "int"),
-    _f("random_seed", _NON_NEGATIVE, "int"),
-    _f("advanced_settings", json_settings, "json", dump=dump_json_settings),
-    _f("augmentations", to_text, "text"),
-    # classification
-    _f("weighted_loss", one_of(0, 1, 2), "choice", CLASSIFICATION),
-    _f("validation_resize_size", _POSITIVE, "int", CLASSIFICATION),
-    _f("validation_crop_size", _POSITIVE, "int", CLASSIFICATION),
-    _f("training_crop_size", _POSITIVE, "int", CLASSIFICATION),
-    # object detection and instance segmentation
-    _f("validation_metric_type", one_of("none", "coco", "voc", "coco_voc"), "choice", DETECTION),
-    _f("validation_iou_threshold", real(0.1, 1.0), "float", DETECTION),
-    _f("min_size", _POSITIVE, "int", DETECTION),
-    _f("max_size", _POSITIVE, "int", DETECTION),
-    _f("box_score_threshold", _UNIT, "float", DETECTION),
-    _f("nms_iou_threshold", _UNIT, "float", DETECTION),
-    _f("box_detections_per_image", _POSITIVE, "int", DETECTION),
-    _f("tile_grid_size", tile_grid, "grid", DETECTION, dump_tile_grid),
-    _f("tile_overlap_ratio", real(0.0, 1.0, high_open=True), "float", DETECTION),
-    _f("tile_predictions_nms_threshold", _UNIT, "float", DETECTION),
-    # yolov5
-    _f("image_size", _POSITIVE, "int", OBJECT_DETECTION),
-    _f(
-        "model_size",
-        one_of("small", "medium", "large", "extra_large", aliases={"xlarge": "extra_large"}),
-        "choice",
-        OBJECT_DETECTION,
-    ),
-    _f("multi_scale", to_flag, "flag", OBJECT_DETECTION),
-    # Mask R-CNN inference
-    _f("mask_pixel_score_threshold", _UNIT, "float", SEGMENTATION),
-    _f("max_number_of_polygon_points", _POSITIVE, "int", SEGMENTATION),
-    _f("export_as_image", to_flag, "flag", SEGMENTATION),
-    _f("image_type", one_of("jpg", "png", "bmp"), "choice", SEGMENTATION),
-]
-
-TRAINING_FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
-"""Every ``training_parameters`` key (v2 name) -> its :class:`Field`."""
-
-
-def fields_for(task: Task | None) -> dict[str, Field]:
-    """The training fields a task takes (all of them when the task is not known yet)."""
-    if task is None:
-        return TRAINING_FIELDS
-    return {name: f for name, f in TRAINING_FIELDS.items() if task in f.tasks}
-
-
-DEFAULT_MODEL: dict[Task, str] = {
-    Task.CLASSIFICATION: "vitb16r224",
-    Task.CLASSIFICATION_MULTILABEL: "vitb16r224",
-    # NOTE Azure's default is yolov5; fasterrcnn_resnet50_fpn stands in until it exists.
-    Task.OBJECT_DETECTION: "fasterrcnn_resnet50_fpn",
-    Task.INSTANCE_SEGMENTATION: "maskrcnn_resnet50_fpn",
-}
-"""The model a task trains when ``model_name`` is not given."""
-
-_COMMON_DEFAULTS: dict[str, Any] = {
-    "number_of_epochs": 15,
-    "gradient_accumulation_step": 1,
-    "early_stopping": True,
-    "early_stopping_patience": 5,
-    "early_stopping_delay": 5,
-    "learning_rate_scheduler": "warmup_cosine",
-    "step_lr_gamma": 0.5,
-    "step_lr_step_size": 5,
-    "warmup_cosine_lr_cycles": 0.45,
-    "warmup_cosine_lr_warmup_epochs": 2,
-    "optimizer": "sgd",
-    "momentum": 0.9,
-    "weight_decay": 1e-4,
-    "nesterov": True,
-    "beta1": 0.9,
-    "beta2": 0.999,
-    "ams_gradient": False,
-    "evaluation_frequency": 1,
-    "layers_to_freeze": 0,
-    "distributed": False,
-    "enable_onnx_normalization": False,
-}
-
-_TASK_DEFAULTS: dict[frozenset[Task], dict[str, Any]] = {
-    CLASSIFICATION: {"weighted_loss": 0},
-    DETECTION: {
-        "validation_metric_type": "voc",
-        "validation_iou_threshold": 0.5,
-        "nms_iou_threshold": 0.5,
-        "box_detections_per_image": 100,
-        "tile_overlap_ratio": 0.25,
-        "tile_predictions_nms_threshold": 0.25,
-    },
-    SEGMENTATION: {
-        "mask_pixel_score_threshold": 0.5,
-        "max_number_of_polygon_points": 100,
-        "export_as_image": False,
-        "image_type": "jpg",
-    },
-}
-
-
-def default_training_parameters(task: Task | str, model_name: str | None = None) -> dict:
-    """Task-level training defaults of the Azure reference (v2 names).
-
-    Only values that do not depend on the model family are here (epochs 15, ``sgd``,
-    momentum 0.9, ...); batch sizes, learning rates, input sizes and score thresholds come
-    from the model registry's per-model defaults.
-
-    Args:
-        task: The task (``Task`` or its name).
-        model_name: The model; defaults to the task's default model.
-
-    Returns:
-        A new dict of v2 name -> default value, including ``model_name``.
-    """
-    from automl_nb.tasks import as_task
-
-    task = as_task(task)
-    out: dict[str, Any] = {"model_name": model_name or DEFAULT_MODEL[task]}
-    out.update(_COMMON_DEFAULTS)
-    for tasks, values in _TASK_DEFAULTS.items():
-        if task in tasks:
-            out.update(values)
-    return out
+UNIT = real(0.0, 1.0)
+POSITIVE = integer(1)
+NON_NEGATIVE = integer(0)

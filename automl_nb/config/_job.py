@@ -8,8 +8,9 @@ from dataclasses import field
 from dataclasses import fields
 from typing import Any
 
-from automl_nb.config._fields import TRAINING_FIELDS
 from automl_nb.config._fields import integer
+from automl_nb.config._parameters import TRAINING_FIELDS
+from automl_nb.config._parameters import TrainingParameters
 from automl_nb.config._search_space import dump_search_value
 from automl_nb.config._sweep_settings import SweepSettings
 from automl_nb.errors import ConfigError
@@ -95,83 +96,6 @@ class Limits:
     def to_dict(self) -> dict[str, int]:
         """The YAML form of ``limits``."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-@dataclass(frozen=True)
-class TrainingParameters:
-    """``training_parameters``: one attribute per v2 key; None means "not set".
-
-    Unset values are resolved later from the model's defaults and
-    :func:`default_training_parameters`.
-    """
-
-    model_name: str | None = None
-    number_of_epochs: int | None = None
-    training_batch_size: int | None = None
-    validation_batch_size: int | None = None
-    gradient_accumulation_step: int | None = None
-    early_stopping: bool | None = None
-    early_stopping_patience: int | None = None
-    early_stopping_delay: int | None = None
-    learning_rate: float | None = None
-    learning_rate_scheduler: str | None = None
-    step_lr_gamma: float | None = None
-    step_lr_step_size: int | None = None
-    warmup_cosine_lr_cycles: float | None = None
-    warmup_cosine_lr_warmup_epochs: int | None = None
-    optimizer: str | None = None
-    momentum: float | None = None
-    weight_decay: float | None = None
-    nesterov: bool | None = None
-    beta1: float | None = None
-    beta2: float | None = None
-    ams_gradient: bool | None = None
-    evaluation_frequency: int | None = None
-    checkpoint_frequency: int | None = None
-    checkpoint_run_id: str | None = None
-    checkpoint_dataset_id: str | None = None
-    checkpoint_filename: str | None = None
-    checkpoint_path: str | None = None
-    layers_to_freeze: int | None = None
-    distributed: bool | None = None
-    enable_onnx_normalization: bool | None = None
-    number_of_workers: int | None = None
-    random_seed: int | None = None
-    advanced_settings: dict[str, Any] | None = None
-    augmentations: str | None = None
-    weighted_loss: int | None = None
-    validation_resize_size: int | None = None
-    validation_crop_size: int | None = None
-    training_crop_size: int | None = None
-    validation_metric_type: str | None = None
-    validation_iou_threshold: float | None = None
-    min_size: int | None = None
-    max_size: int | None = None
-    box_score_threshold: float | None = None
-    nms_iou_threshold: float | None = None
-    box_detections_per_image: int | None = None
-    tile_grid_size: tuple[int, int] | None = None
-    tile_overlap_ratio: float | None = None
-    tile_predictions_nms_threshold: float | None = None
-    image_size: int | None = None
-    model_size: str | None = None
-    multi_scale: bool | None = None
-    mask_pixel_score_threshold: float | None = None
-    max_number_of_polygon_points: int | None = None
-    export_as_image: bool | None = None
-    image_type: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The set keys only, v2 names, normalized values (``tile_grid_size`` as a tuple)."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is not None
-        }
-
-    def to_yaml_dict(self) -> dict[str, Any]:
-        """The set keys in their YAML form (``'3x2'``, advanced settings as a JSON string)."""
-        return {k: TRAINING_FIELDS[k].dump(v) for k, v in self.to_dict().items()}
 
 
 SearchSpace = tuple[dict[str, Any], ...]

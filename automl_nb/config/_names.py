@@ -7,28 +7,13 @@ accepted everywhere on input; job YAML output uses v2 names, ``settings.json`` v
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
+from automl_nb.config._parameters import TRAINING_ALIASES
+from automl_nb.config._parameters import TRAINING_FIELDS
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.registry import suggest
 
-TRAINING_ALIASES: dict[str, str] = {
-    "grad_accumulation_step": "gradient_accumulation_step",
-    "lr_scheduler": "learning_rate_scheduler",
-    "amsgrad": "ams_gradient",
-    "valid_resize_size": "validation_resize_size",
-    "valid_crop_size": "validation_crop_size",
-    "train_crop_size": "training_crop_size",
-    "box_score_thresh": "box_score_threshold",
-    "box_nms_thresh": "nms_iou_threshold",
-    "nms_iou_thresh": "nms_iou_threshold",
-    "box_iou_thresh": "nms_iou_threshold",
-    "box_detections_per_img": "box_detections_per_image",
-    "tile_predictions_nms_thresh": "tile_predictions_nms_threshold",
-    "img_size": "image_size",
-}
-"""v1 training-parameter name -> v2 name."""
+__all__ = ["TRAINING_ALIASES", "canonical_parameter_name", "settings_name", "suggest"]
 
 JOB_ALIASES: dict[str, str] = {"split_ratio": "validation_data_size"}
 """v1 job-level name -> v2 name."""
@@ -48,17 +33,7 @@ SWEEP_ALIASES: dict[str, str] = {
 """v1 ``sweep`` name -> v2 name."""
 
 SETTINGS_NAMES: dict[str, str] = {
-    "validation_resize_size": "valid_resize_size",
-    "validation_crop_size": "valid_crop_size",
-    "training_crop_size": "train_crop_size",
-    "box_score_threshold": "box_score_thresh",
-    "nms_iou_threshold": "nms_iou_thresh",
-    "box_detections_per_image": "box_detections_per_img",
-    "tile_predictions_nms_threshold": "tile_predictions_nms_thresh",
-    "image_size": "img_size",
-    "gradient_accumulation_step": "grad_accumulation_step",
-    "learning_rate_scheduler": "lr_scheduler",
-    "ams_gradient": "amsgrad",
+    **{name: f.settings_name for name, f in TRAINING_FIELDS.items() if f.settings_name},
     "validation_data_size": "split_ratio",
 }
 """v2 name -> the v1 name Azure writes into ``settings.json``."""
@@ -76,12 +51,6 @@ def settings_name(name: str) -> str:
     return SETTINGS_NAMES.get(name, name)
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to ``name`` (difflib), or None when nothing is close."""
-    matches = difflib.get_close_matches(str(name), list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
 def canonical_parameter_name(name: str) -> str:
     """The v2 name of a training parameter given by its v1 or v2 name.
 
@@ -96,8 +65,6 @@ def canonical_parameter_name(name: str) -> str:
     Raises:
         ConfigError: ``name`` is no known parameter; the problem suggests the nearest one.
     """
-    from automl_nb.config._fields import TRAINING_FIELDS
-
     key = str(name).strip()
     if key in TRAINING_FIELDS or key == "validation_data_size":
         return key

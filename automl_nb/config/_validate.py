@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from automl_nb.config._distributions import Distribution
-from automl_nb.config._fields import TRAINING_FIELDS
 from automl_nb.config._fields import Invalid
 from automl_nb.config._fields import integer
 from automl_nb.config._fields import one_of
@@ -21,12 +20,13 @@ from automl_nb.config._job import DATA_MODES
 from automl_nb.config._job import DATA_TYPES
 from automl_nb.config._job import DataInput
 from automl_nb.config._job import Limits
-from automl_nb.config._job import TrainingParameters
 from automl_nb.config._names import JOB_ALIASES
 from automl_nb.config._names import LIMIT_ALIASES
 from automl_nb.config._names import SWEEP_ALIASES
 from automl_nb.config._names import TRAINING_ALIASES
 from automl_nb.config._names import suggest
+from automl_nb.config._parameters import TRAINING_FIELDS
+from automl_nb.config._parameters import TrainingParameters
 from automl_nb.config._report import Reporter
 from automl_nb.config._search_space import check_for_field
 from automl_nb.config._search_space import to_distribution_or_value

@@ -105,80 +105,42 @@ class ModelCfg:
         return out
 
 
-# Azure's learning-rate defaults by task (reference: "Model-agnostic training parameters").
-_LEARNING_RATE: dict[Task, float] = {
-    Task.CLASSIFICATION: 0.01,
-    Task.CLASSIFICATION_MULTILABEL: 0.035,
-    Task.OBJECT_DETECTION: 0.005,
-    Task.INSTANCE_SEGMENTATION: 0.005,
-}
-
-# ViT exceptions: (batch size, multiclass lr, multilabel lr).
-_VIT_DEFAULTS: dict[str, tuple[int, float, float]] = {
-    "vits16r224": (128, 0.0125, 0.025),
-    "vitb16r224": (48, 0.0125, 0.025),
-    "vitl16r224": (10, 0.001, 0.002),
-}
-
-
 def classification_defaults(
     name: str, task: Task, *, crop_size: int = 224, resize_size: int = 256
 ) -> dict[str, Any]:
-    """Azure's per-model defaults for a classifier (batch sizes, learning rate, crop sizes).
+    """A classifier's defaults for listings and trials: its family's values from the parameter
+    table (:mod:`automl_nb.config._parameters`) and its own input size.
 
     Args:
-        name: The user-facing model name (ViT names have their own batch size and lr).
+        name: The user-facing model name (Azure's ViTs are families of their own).
         task: Multi-class or multi-label classification.
-        crop_size: Training and validation crop size (224 for Azure's curated models).
+        crop_size: The model's native input size (224 for Azure's curated models).
         resize_size: Validation resize size before the centre crop (256 for Azure's models).
 
     Returns:
         The defaults keyed by v2 hyperparameter names.
     """
-    batch = 78
-    lr = _LEARNING_RATE[task]
-    if name in _VIT_DEFAULTS:
-        batch, lr_mc, lr_ml = _VIT_DEFAULTS[name]
-        lr = lr_mc if task is Task.CLASSIFICATION else lr_ml
-    return {
-        "number_of_epochs": 15,
-        "training_batch_size": batch,
-        "validation_batch_size": batch,
-        "learning_rate": lr,
-        "training_crop_size": crop_size,
-        "validation_crop_size": crop_size,
-        "validation_resize_size": resize_size,
-    }
+    from automl_nb.config._fields import parameter_family
+    from automl_nb.config._parameters import family_defaults
+
+    out = family_defaults(task, parameter_family(name, "timm"))
+    out.update(
+        training_crop_size=crop_size,
+        validation_crop_size=crop_size,
+        validation_resize_size=resize_size,
+    )
+    return out
 
 
 def detection_defaults(task: Task) -> dict[str, Any]:
-    """Azure's defaults for Faster R-CNN, RetinaNet and Mask R-CNN (v2 names)."""
-    return {
-        "number_of_epochs": 15,
-        "training_batch_size": 2,
-        "validation_batch_size": 1,
-        "learning_rate": _LEARNING_RATE[task],
-        "min_size": 600,
-        "max_size": 1333,
-        "box_score_threshold": 0.3,
-        "nms_iou_threshold": 0.5,
-        "box_detections_per_image": 100,
-        "validation_metric_type": "voc",
-        "validation_iou_threshold": 0.5,
-    }
+    """The table's defaults for Faster R-CNN, RetinaNet and Mask R-CNN (v2 names)."""
+    from automl_nb.config._parameters import family_defaults
+
+    return family_defaults(task, "rcnn")
 
 
 def yolo_defaults() -> dict[str, Any]:
-    """Azure's defaults for ``yolov5`` (kept so listings can show them before it exists)."""
-    return {
-        "number_of_epochs": 30,
-        "training_batch_size": 16,
-        "validation_batch_size": 16,
-        "learning_rate": 0.01,
-        "image_size": 640,
-        "model_size": "medium",
-        "box_score_threshold": 0.1,
-        "nms_iou_threshold": 0.5,
-        "validation_metric_type": "voc",
-        "validation_iou_threshold": 0.5,
-    }
+    """The table's defaults for ``yolov5`` (v2 names)."""
+    from automl_nb.config._parameters import family_defaults
+
+    return family_defaults(Task.OBJECT_DETECTION, "yolo")

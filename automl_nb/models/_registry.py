@@ -34,14 +34,6 @@ class _Entry:
 # name -> entry, in registration order (Azure's curated names, as Azure lists them).
 _REGISTRY: dict[str, _Entry] = {}
 
-_DEFAULT_MODEL: dict[Task, str] = {
-    Task.CLASSIFICATION: "vitb16r224",
-    Task.CLASSIFICATION_MULTILABEL: "vitb16r224",
-    # Azure's default is yolov5; until it is implemented the detection default is Faster R-CNN.
-    Task.OBJECT_DETECTION: "fasterrcnn_resnet50_fpn",
-    Task.INSTANCE_SEGMENTATION: "maskrcnn_resnet50_fpn",
-}
-
 
 def register_model(
     *, tasks: tuple[Task, ...], family: str, available: bool = True
@@ -96,7 +88,9 @@ def default_model(task: Task | str) -> str:
     Azure's detection default is ``yolov5``; until that model exists automl-nb uses
     ``fasterrcnn_resnet50_fpn``.
     """
-    return _DEFAULT_MODEL[as_task(task)]
+    from automl_nb.config._parameters import DEFAULT_MODEL
+
+    return DEFAULT_MODEL[as_task(task)]
 
 
 def list_models(

@@ -44,7 +44,7 @@ from typing import Any
 
 from automl_nb.config._distributions import Choice
 from automl_nb.config._distributions import Uniform
-from automl_nb.config._fields import DEFAULT_MODEL
+from automl_nb.config._parameters import DEFAULT_MODEL
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
 
