@@ -141,3 +141,19 @@ def detection_transform(*, train: bool, augment: bool = True) -> Callable[[Any, 
             sanitize,
         ]
     )
+
+
+def data_config_transform(
+    config: Any, *, train: bool, augment: bool = True
+) -> Callable[[Any], torch.Tensor]:
+    """:func:`classification_transform` for a :class:`~automl_nb.data.DataConfig`."""
+    return classification_transform(
+        train=train,
+        mean=config.mean,
+        std=config.std,
+        training_crop_size=config.training_crop_size,
+        validation_resize_size=config.validation_resize_size,
+        validation_crop_size=config.validation_crop_size,
+        interpolation=config.interpolation,
+        augment=augment,
+    )

@@ -17,9 +17,6 @@ from automl_nb.training._checkpoint import load_weights
 from automl_nb.training._checkpoint import save_checkpoint
 from automl_nb.training._device import resolve_device
 from automl_nb.training._device import seed_everything
-from automl_nb.training._hyperparameters import ADVANCED_DEFAULTS
-from automl_nb.training._hyperparameters import resolve_hyperparameters
-from automl_nb.training._hyperparameters import select_model_name
 from automl_nb.training._optim import EarlyStopping
 from automl_nb.training._optim import Schedule
 from automl_nb.training._optim import class_weights
@@ -34,7 +31,6 @@ from automl_nb.training.engine import evaluate
 from automl_nb.training.engine import train_one_epoch
 
 __all__ = [
-    "ADVANCED_DEFAULTS",
     "CallbackList",
     "EarlyStopping",
     "EpochMetrics",
@@ -52,10 +48,8 @@ __all__ = [
     "load_checkpoint",
     "load_weights",
     "resolve_device",
-    "resolve_hyperparameters",
     "run_trial",
     "save_checkpoint",
     "seed_everything",
-    "select_model_name",
     "train_one_epoch",
 ]

@@ -46,6 +46,10 @@ class TrainState:
         best_epoch: Epoch of ``best_score``.
         should_stop: Set to ``True`` to end the trial after the current epoch.
         model: The model being trained (for callbacks that need it, e.g. to log weights).
+        config: The trial's resolved :class:`~automl_nb.config.TrialConfig`.
+        last_metrics: Full validation metrics of the epoch just ended, ``None`` when it was not
+            evaluated.
+        stopped_early: True once early stopping ended the trial.
     """
 
     trial_dir: Path
@@ -60,6 +64,9 @@ class TrainState:
     best_epoch: int | None = None
     should_stop: bool = False
     model: Any = None
+    config: Any = None
+    last_metrics: dict[str, Any] | None = None
+    stopped_early: bool = False
 
 
 class CallbackList:

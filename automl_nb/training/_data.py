@@ -1,28 +1,39 @@
-"""Datasets and data loaders of a trial, built from the resolved hyperparameters."""
+"""Datasets and data loaders of a trial, built from its :class:`~automl_nb.config.TrialConfig`."""
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
 
+from automl_nb.data._data_config import DataConfig
+from automl_nb.data._data_config import resolve_data_config
 from automl_nb.data._records import LabeledImages
 from automl_nb.tasks import Task
-from automl_nb.tasks import as_task
 from automl_nb.training._device import worker_init
 
-# ImageNet statistics, only for models whose cfg has none (should not happen for timm models).
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
+if TYPE_CHECKING:
+    from automl_nb.config import TrialConfig
+
+
+def trial_data_config(cfg: TrialConfig, model_cfg: Any) -> DataConfig:
+    """The preprocessing of a classification trial's images."""
+    return resolve_data_config(
+        model_cfg,
+        training_crop_size=cfg.training_crop_size,
+        validation_resize_size=cfg.validation_resize_size,
+        validation_crop_size=cfg.validation_crop_size,
+    )
 
 
 def build_datasets(
     train: LabeledImages,
     valid: LabeledImages,
     *,
-    task: Task | str,
-    hp: dict[str, Any],
+    cfg: TrialConfig,
     model_cfg: Any,
     labels: list[str],
 ) -> tuple[Any, Any]:
@@ -31,44 +42,37 @@ def build_datasets(
     Args:
         train: Training images.
         valid: Validation images.
-        task: The task.
-        hp: Resolved hyperparameters (crop sizes, tiling, ``advanced_settings``).
+        cfg: The trial's settings (crop sizes, tiling, ``advanced_settings``).
         model_cfg: The model's cfg (mean, std, interpolation).
         labels: Class order shared by both sets.
     """
     from automl_nb.data._datasets import ClassificationDataset
     from automl_nb.data._datasets import DetectionDataset
-    from automl_nb.data._tiling import parse_tile_grid_size
-    from automl_nb.data._transforms import classification_transform
+    from automl_nb.data._transforms import data_config_transform
     from automl_nb.data._transforms import detection_transform
 
-    task = as_task(task)
-    augment = bool(hp["advanced_settings"].get("apply_automl_train_augmentations", True))
-    if task.is_classification:
-        common = {
-            "mean": tuple(model_cfg.mean or _IMAGENET_MEAN),
-            "std": tuple(model_cfg.std or _IMAGENET_STD),
-            "training_crop_size": int(hp["training_crop_size"]),
-            "validation_resize_size": int(hp["validation_resize_size"]),
-            "validation_crop_size": int(hp["validation_crop_size"]),
-            "interpolation": getattr(model_cfg, "interpolation", "bilinear"),
-        }
+    train_ds: Any
+    valid_ds: Any
+
+    augment = cfg.advanced_settings.apply_automl_train_augmentations
+    if cfg.task.is_classification:
+        data = trial_data_config(cfg, model_cfg)
         train_ds = ClassificationDataset(
-            train, classification_transform(train=True, augment=augment, **common), labels=labels
+            train, data_config_transform(data, train=True, augment=augment), labels=labels
         )
         valid_ds = ClassificationDataset(
-            valid, classification_transform(train=False, **common), labels=labels
+            valid, data_config_transform(data, train=False), labels=labels
         )
         return train_ds, valid_ds
-    masks = task == Task.INSTANCE_SEGMENTATION
+    masks = cfg.task == Task.INSTANCE_SEGMENTATION
     train_ds = DetectionDataset(
         train,
         detection_transform(train=True, augment=augment),
         labels=labels,
         masks=masks,
         train=True,
-        tile_grid=parse_tile_grid_size(hp.get("tile_grid_size")),
-        tile_overlap_ratio=float(hp.get("tile_overlap_ratio") or 0.25),
+        tile_grid=cfg.tile_grid_size,
+        tile_overlap_ratio=cfg.tile_overlap_ratio,
     )
     valid_ds = DetectionDataset(
         valid, detection_transform(train=False), labels=labels, masks=masks, train=False
@@ -80,8 +84,6 @@ def default_workers(device: torch.device) -> int:
     """``number_of_workers`` when not set: 0 on CPU (the CPU is busy training), else up to 4."""
     if device.type != "cuda":
         return 0
-    import os
-
     return min(4, max(0, (os.cpu_count() or 1) - 1))
 
 
@@ -89,22 +91,19 @@ def build_loaders(
     train_ds: Any,
     valid_ds: Any,
     *,
-    task: Task | str,
-    hp: dict[str, Any],
+    cfg: TrialConfig,
     device: torch.device,
     generator: torch.Generator,
 ) -> tuple[DataLoader, DataLoader]:
     """The training (shuffled) and validation ``DataLoader`` of a trial."""
     from automl_nb.data._datasets import detection_collate
 
-    task = as_task(task)
-    workers = hp.get("number_of_workers")
-    workers = default_workers(device) if workers is None else int(workers)
-    collate = None if task.is_classification else detection_collate
-    batch = int(hp["training_batch_size"])
+    workers = default_workers(device) if cfg.number_of_workers is None else cfg.number_of_workers
+    collate = None if cfg.task.is_classification else detection_collate
+    batch = cfg.training_batch_size
     # A final batch of one breaks BatchNorm in train mode; drop the incomplete last batch
     # whenever there is more than one batch.
-    drop_last = task.is_classification and len(train_ds) > batch
+    drop_last = cfg.task.is_classification and len(train_ds) > batch
     common: dict[str, Any] = {
         "num_workers": workers,
         "collate_fn": collate,
@@ -121,6 +120,6 @@ def build_loaders(
         **common,
     )
     valid_loader = DataLoader(
-        valid_ds, batch_size=int(hp["validation_batch_size"]), shuffle=False, **common
+        valid_ds, batch_size=cfg.validation_batch_size, shuffle=False, **common
     )
     return train_loader, valid_loader

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
 
 import torch
@@ -24,57 +25,36 @@ import torch
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULERS = ("warmup_cosine", "step", "none")
+if TYPE_CHECKING:
+    from automl_nb.config import TrialConfig
 
 
-def _choice_error(key: str, value: Any, allowed: Sequence[str]) -> ConfigError:
-    import difflib
-
-    close = difflib.get_close_matches(str(value), allowed, n=1)
-    return ConfigError(
-        Problem(
-            f"must be one of {', '.join(allowed)}",
-            path=f"training_parameters.{key}",
-            value=repr(value),
-            suggestion=close[0] if close else None,
-        )
-    )
-
-
-def create_optimizer(model: torch.nn.Module, hp: dict[str, Any]) -> torch.optim.Optimizer:
-    """The optimizer named by ``hp["optimizer"]`` over the model's trainable parameters.
+def create_optimizer(model: torch.nn.Module, cfg: TrialConfig) -> torch.optim.Optimizer:
+    """The optimizer named by ``cfg.optimizer`` over the model's trainable parameters.
 
     Args:
         model: The model (frozen parameters are left out).
-        hp: Resolved hyperparameters: ``optimizer``, ``learning_rate``, ``weight_decay``,
+        cfg: The trial's settings: ``optimizer``, ``learning_rate``, ``weight_decay``,
             ``momentum``, ``nesterov`` (sgd), ``beta1``, ``beta2``, ``ams_gradient`` (adam, adamw).
-
-    Raises:
-        ConfigError: Unknown optimizer name.
     """
-    name = str(hp.get("optimizer") or "sgd").lower()
     params = [p for p in model.parameters() if p.requires_grad]
-    lr = float(hp["learning_rate"])
-    weight_decay = float(hp.get("weight_decay") or 0.0)
-    if name == "sgd":
-        momentum = float(hp.get("momentum") or 0.0)
+    if cfg.optimizer == "sgd":
         # torch refuses nesterov without momentum; nesterov is meaningless there anyway.
-        nesterov = bool(int(hp.get("nesterov") or 0)) and momentum > 0
         return torch.optim.SGD(
-            params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov
-        )
-    if name in ("adam", "adamw"):
-        cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
-        betas = (float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999)))
-        return cls(
             params,
-            lr=lr,
-            betas=betas,
-            weight_decay=weight_decay,
-            amsgrad=bool(int(hp.get("ams_gradient") or 0)),
+            lr=cfg.learning_rate,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+            nesterov=cfg.nesterov and cfg.momentum > 0,
         )
-    raise _choice_error("optimizer", name, OPTIMIZERS)
+    adam = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[cfg.optimizer]
+    return adam(
+        params,
+        lr=cfg.learning_rate,
+        betas=(cfg.beta1, cfg.beta2),
+        weight_decay=cfg.weight_decay,
+        amsgrad=cfg.ams_gradient,
+    )
 
 
 def warmup_cosine_factor(step: int, warmup_steps: int, total_steps: int, cycles: float) -> float:
@@ -113,38 +93,29 @@ class Schedule:
 
 
 def create_scheduler(
-    optimizer: torch.optim.Optimizer, hp: dict[str, Any], steps_per_epoch: int
+    optimizer: torch.optim.Optimizer, cfg: TrialConfig, steps_per_epoch: int
 ) -> Schedule:
-    """The schedule named by ``hp["learning_rate_scheduler"]`` (see the module docstring).
+    """The schedule named by ``cfg.learning_rate_scheduler`` (see the module docstring).
 
     Args:
         optimizer: The optimizer whose learning rate is scheduled.
-        hp: Resolved hyperparameters.
+        cfg: The trial's settings.
         steps_per_epoch: Optimizer steps per epoch (batches / gradient accumulation).
-
-    Raises:
-        ConfigError: Unknown scheduler name.
     """
-    name = str(hp.get("learning_rate_scheduler") or "none").lower()
-    if name == "warmup_cosine":
-        epochs = int(hp["number_of_epochs"])
-        total = max(1, epochs * steps_per_epoch)
-        warmup = min(total, int(hp.get("warmup_cosine_lr_warmup_epochs") or 0) * steps_per_epoch)
-        cycles = float(hp.get("warmup_cosine_lr_cycles", 0.45))
+    if cfg.learning_rate_scheduler == "warmup_cosine":
+        total = max(1, cfg.number_of_epochs * steps_per_epoch)
+        warmup = min(total, cfg.warmup_cosine_lr_warmup_epochs * steps_per_epoch)
+        cycles = cfg.warmup_cosine_lr_cycles
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: warmup_cosine_factor(step, warmup, total, cycles)
         )
         return Schedule(scheduler, "iteration")
-    if name == "step":
-        scheduler = torch.optim.lr_scheduler.StepLR(
-            optimizer,
-            step_size=max(1, int(hp.get("step_lr_step_size") or 5)),
-            gamma=float(hp.get("step_lr_gamma", 0.5)),
+    if cfg.learning_rate_scheduler == "step":
+        step = torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=cfg.step_lr_step_size, gamma=cfg.step_lr_gamma
         )
-        return Schedule(scheduler, "epoch")
-    if name == "none":
-        return Schedule(None, "never")
-    raise _choice_error("learning_rate_scheduler", name, SCHEDULERS)
+        return Schedule(step, "epoch")
+    return Schedule(None, "never")
 
 
 def class_weights(counts: Sequence[int], weighted_loss: int) -> torch.Tensor | None:
@@ -153,7 +124,7 @@ def class_weights(counts: Sequence[int], weighted_loss: int) -> torch.Tensor | N
     The weight of class ``c`` is ``total / (num_classes * count_c)`` (inverse frequency,
     1.0 for balanced data), square-rooted for ``weighted_loss: 1``.
     """
-    mode = int(weighted_loss or 0)
+    mode = int(weighted_loss)
     if mode == 0:
         return None
     if mode not in (1, 2):
@@ -178,7 +149,7 @@ def create_classification_loss(
     negatives / positives`` per class (square-rooted for ``weighted_loss: 1``), the usual
     way to weight rare positive labels in BCE.
     """
-    mode = int(weighted_loss or 0)
+    mode = int(weighted_loss)
     if not multilabel:
         return torch.nn.CrossEntropyLoss(weight=class_weights(counts, mode))
     if mode == 0:

@@ -1,9 +1,9 @@
-"""One trial end to end: data, model, training loop, checkpoints and the model folder.
+"""One trial end to end: setup, restore, the fit loop, finalize.
 
 Files a trial writes under ``trial_dir``:
 
 * ``params.json`` - the parameters this trial was asked to run (sampled / overridden);
-* ``hyperparameters.json`` - every resolved hyperparameter (v2 names);
+* ``hyperparameters.json`` - every resolved setting (v2 names, :class:`~automl_nb.config.TrialConfig`);
 * ``metrics.jsonl`` - one JSON object per epoch (``epoch``, ``train_loss``, ``learning_rate``,
   the primary metric and other scalar validation metrics on evaluation epochs,
   ``images_per_second``, ``seconds``, ``gpu_memory_mb``);
@@ -27,30 +27,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import torch
 
+from automl_nb.config import TrialConfig
+from automl_nb.config import resolve_trial_config
+from automl_nb.config import select_model_name
 from automl_nb.tasks import Task
-from automl_nb.tasks import as_task
 from automl_nb.training import engine
+from automl_nb.training._builtin_callbacks import BestModel
+from automl_nb.training._builtin_callbacks import Checkpoints
+from automl_nb.training._builtin_callbacks import EarlyStop
+from automl_nb.training._builtin_callbacks import MetricsLog
+from automl_nb.training._builtin_callbacks import json_default
 from automl_nb.training._callbacks import CallbackList
 from automl_nb.training._callbacks import TrainState
 from automl_nb.training._callbacks import TrialPruned
 from automl_nb.training._checkpoint import load_checkpoint
 from automl_nb.training._checkpoint import load_weights
 from automl_nb.training._checkpoint import resolve_run_id
-from automl_nb.training._checkpoint import save_checkpoint
 from automl_nb.training._data import build_datasets
 from automl_nb.training._data import build_loaders
 from automl_nb.training._device import resolve_device
 from automl_nb.training._device import seed_everything
-from automl_nb.training._hyperparameters import resolve_hyperparameters
-from automl_nb.training._hyperparameters import select_model_name
+from automl_nb.training._model_folder import write_model_folder
 from automl_nb.training._optim import EarlyStopping
+from automl_nb.training._optim import Schedule
 from automl_nb.training._optim import create_classification_loss
 from automl_nb.training._optim import create_optimizer
 from automl_nb.training._optim import create_scheduler
+
+if TYPE_CHECKING:
+    from automl_nb.config import JobSpec
 
 logger = logging.getLogger("automl_nb.training")
 
@@ -89,7 +99,7 @@ class TrialResult:
         best_epoch: The epoch of ``best_score``.
         trial_dir: The trial folder.
         history: The ``metrics.jsonl`` rows.
-        hyperparameters: The resolved hyperparameters.
+        hyperparameters: The resolved settings (``TrialConfig.to_dict()``).
         stopped_early: True when early stopping ended the trial.
         seconds: Wall time of this call.
     """
@@ -122,27 +132,28 @@ class TrialResult:
         }
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (tuple, set)):
-        return list(value)
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
+@dataclass
+class _Fit:
+    """What the fit loop needs, built once by :func:`_setup`."""
+
+    cfg: TrialConfig
+    model: torch.nn.Module
+    labels: list[str]
+    device: torch.device
+    train_loader: Any
+    valid_loader: Any
+    optimizer: torch.optim.Optimizer
+    schedule: Schedule
+    scaler: torch.amp.GradScaler | None
+    loss_fn: torch.nn.Module | None
+    generator: torch.Generator
+    model_kwargs: dict[str, Any]
+    best: BestModel
+    builtins: list[Any]
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
-
-
-def _scalars(metrics: Mapping[str, Any]) -> dict[str, float]:
-    out = {}
-    for key, value in metrics.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue
-        out[key] = float(value)
-    return out
+    path.write_text(json.dumps(data, indent=2, default=json_default) + "\n", encoding="utf-8")
 
 
 def _finite(value: Any) -> float | None:
@@ -177,107 +188,42 @@ class _LogToFile:
         self.handler.close()
 
 
-def _model_kwargs(task: Task, hp: dict[str, Any], model_cfg: Any) -> dict[str, Any]:
-    """The ``create_model`` keywords this trial's hyperparameters imply."""
-    if task.is_detection:
-        kwargs = {
-            "min_size": hp.get("min_size"),
-            "max_size": hp.get("max_size"),
-            "box_score_thresh": hp.get("box_score_threshold"),
-            "nms_iou_thresh": hp.get("nms_iou_threshold"),
-            "box_detections_per_img": hp.get("box_detections_per_image"),
+def model_kwargs(cfg: TrialConfig, model_cfg: Any) -> dict[str, Any]:
+    """The ``create_model`` keywords a trial's settings imply."""
+    if cfg.task.is_detection:
+        kwargs: dict[str, Any] = {
+            "min_size": cfg.min_size,
+            "max_size": cfg.max_size,
+            "box_score_thresh": cfg.box_score_threshold,
+            "nms_iou_thresh": cfg.nms_iou_threshold,
+            "box_detections_per_img": cfg.box_detections_per_image,
         }
-        if (
-            getattr(model_cfg, "arch", "") in ("fasterrcnn", "maskrcnn")
-            and int(hp.get("max_size") or 1333) <= SMALL_INPUT_MAX_SIZE
-        ):
+        if model_cfg.arch in ("fasterrcnn", "maskrcnn") and cfg.max_size <= SMALL_INPUT_MAX_SIZE:
             kwargs.update(SMALL_INPUT_PROPOSALS)
         return kwargs
-    kwargs: dict[str, Any] = {}
-    crop = int(hp["training_crop_size"])
-    size = getattr(model_cfg, "input_size", None)
+    size = model_cfg.input_size
     # Fixed-size models (ViTs) are rebuilt for the crop they train at.
-    if getattr(model_cfg, "fixed_input_size", False) and size and crop != size[-1]:
-        kwargs["img_size"] = crop
-    return kwargs
+    if model_cfg.fixed_input_size and size and cfg.training_crop_size != size[-1]:
+        return {"img_size": cfg.training_crop_size}
+    return {}
 
 
-def _incremental_source(spec: Any, hp: dict[str, Any], trial_dir: Path) -> str | None:
-    path = hp.get("checkpoint_path")
-    if path:
-        resolver = getattr(spec, "resolve_path", None)
-        return str(resolver(path)) if resolver and not os.path.isabs(path) else str(path)
-    run_id = hp.get("checkpoint_run_id")
-    if run_id:
+def incremental_source(spec: JobSpec, cfg: TrialConfig, trial_dir: Path) -> str | None:
+    """The weights a trial starts from (``checkpoint_path`` / ``checkpoint_run_id``), if any."""
+    if cfg.checkpoint_path:
+        path = cfg.checkpoint_path
+        return path if os.path.isabs(path) else spec.resolve_path(path)
+    if cfg.checkpoint_run_id:
         # <workspace>/<experiment>/<job_id>/trials/<n>: the workspace is 4 levels up.
         parents = trial_dir.resolve().parents
         workspaces = [parents[3]] if len(parents) > 3 else []
         workspaces.append(Path.cwd() / "automl_runs")
-        return str(resolve_run_id(str(run_id), workspaces))
+        return str(resolve_run_id(cfg.checkpoint_run_id, workspaces))
     return None
 
 
-def _write_model_folder(
-    *,
-    model_dir: Path,
-    model: torch.nn.Module,
-    spec: Any,
-    task: Task,
-    labels: list[str],
-    hp: dict[str, Any],
-    metrics: dict[str, Any],
-    history: list[dict[str, Any]],
-    model_kwargs: dict[str, Any],
-) -> Path:
-    from automl_nb.inference import save_model_dir
-
-    job_yaml: Any = spec
-    try:
-        from automl_nb.config import dump_job
-
-        job_yaml = dump_job(spec)
-    except Exception:  # noqa: BLE001 - the folder is still useful without the job text
-        logger.warning("could not write the job spec into the model folder", exc_info=True)
-    save_model_dir(
-        model_dir,
-        model=model,
-        model_name=hp["model_name"],
-        task=task,
-        labels=labels,
-        hyperparameters=hp,
-        job_yaml=job_yaml,
-        metrics=metrics,
-        model_kwargs=model_kwargs or None,
-    )
-    _write_plots(model_dir / "plots", task=task, labels=labels, metrics=metrics, history=history)
-    return model_dir
-
-
-def _write_plots(
-    folder: Path, *, task: Task, labels: list[str], metrics: dict[str, Any], history: list[dict]
-) -> None:
-    try:
-        from automl_nb.metrics import plot_confusion_matrix
-        from automl_nb.metrics import plot_epoch_curves
-        from automl_nb.metrics import plot_pr_curves
-    except ImportError:  # pragma: no cover - metrics ships with the package
-        logger.warning("automl_nb.metrics plots are not available; no plots written")
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    jobs: list[tuple[str, Any]] = [("epoch_curves", lambda p: plot_epoch_curves(history, p))]
-    if metrics.get("confusion_matrix"):
-        jobs.append(("confusion_matrix", lambda p: plot_confusion_matrix(metrics, labels, p)))
-    if metrics.get("pr_curves"):
-        jobs.append(("pr_curves", lambda p: plot_pr_curves(metrics, p)))
-    for name, plot in jobs:
-        try:
-            plot(folder / f"{name}.png")
-        except Exception:  # noqa: BLE001 - a failed plot must not fail a trained trial
-            logger.warning("could not draw %s.png", name, exc_info=True)
-
-
 def run_trial(
-    spec: Any,
+    spec: JobSpec,
     params: Mapping[str, Any] | None,
     trial_dir: str | os.PathLike[str],
     *,
@@ -317,50 +263,51 @@ def run_trial(
         ('completed', 'accuracy')
     """
     started = time.perf_counter()
-    trial_dir = Path(trial_dir)
-    trial_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(trial_dir)
+    folder.mkdir(parents=True, exist_ok=True)
     hooks = CallbackList(callbacks)
-    with _LogToFile(trial_dir / LOG_FILE):
+    with _LogToFile(folder / LOG_FILE):
         state: TrainState | None = None
         try:
-            return _run(spec, params, trial_dir, device, hooks, datasets, resume, started)
+            params = dict(params or {})
+            _write_json(folder / PARAMS_FILE, params)
+            fit, state = _setup(spec, params, folder, device, datasets)
+            if resume:
+                _restore(fit, state)
+            status = _fit(fit, state, CallbackList([*fit.builtins, *hooks.callbacks]))
+            result = _finalize(spec, fit, state, status, started)
         except BaseException as exc:
             logger.exception("trial failed: %s", exc)
-            state = getattr(exc, "_automl_state", None)
             hooks.call_quietly("on_exception", state, exc)
             raise
+        hooks.call("on_train_end", state, result)
+        return result
 
 
-def _run(
-    spec: Any,
-    params: Mapping[str, Any] | None,
+def _setup(
+    spec: JobSpec,
+    params: dict[str, Any],
     trial_dir: Path,
     device_arg: Any,
-    hooks: CallbackList,
     datasets: tuple[Any, Any] | None,
-    resume: bool,
-    started: float,
-) -> TrialResult:
+) -> tuple[_Fit, TrainState]:
+    """Resolve the settings, read the data, build the model, optimizer and callbacks."""
     from automl_nb.models import create_model
     from automl_nb.models import freeze_layers
     from automl_nb.models import get_model_cfg
 
-    task = as_task(spec.task)
-    primary = task.primary_metric
-    params = dict(params or {})
-    _write_json(trial_dir / PARAMS_FILE, params)
-
-    model_name = select_model_name(spec, params)
-    model_cfg = get_model_cfg(model_name, task)
-    hp = resolve_hyperparameters(spec, params, model_cfg)
-    if hp.get("random_seed") is None:
+    task = Task(spec.task)
+    model_cfg = get_model_cfg(select_model_name(spec, params), task)
+    cfg = resolve_trial_config(spec, params, model_cfg=model_cfg)
+    if cfg.random_seed is None:
         # Record the seed actually used so the trial can be repeated.
-        hp["random_seed"] = random.SystemRandom().randrange(2**31)
-    seed = int(hp["random_seed"])
-    device = resolve_device(device_arg, getattr(spec, "compute", None))
-    _write_json(trial_dir / HYPERPARAMETERS_FILE, hp)
-    logger.info("trial %s: %s on %s, hyperparameters %s", trial_dir, model_name, device, hp)
-    seed_everything(seed)
+        cfg = cfg.replace(random_seed=random.SystemRandom().randrange(2**31))
+    device = resolve_device(device_arg, spec.compute)
+    _write_json(trial_dir / HYPERPARAMETERS_FILE, cfg.to_dict())
+    logger.info(
+        "trial %s: %s on %s, settings %s", trial_dir, cfg.model_name, device, cfg.to_dict()
+    )
+    seed_everything(int(cfg.random_seed or 0))
 
     if datasets is None:
         from automl_nb.data import load_job_data
@@ -369,11 +316,11 @@ def _run(
     train_images, valid_images = datasets
     labels = list(train_images.labels)
     train_ds, valid_ds = build_datasets(
-        train_images, valid_images, task=task, hp=hp, model_cfg=model_cfg, labels=labels
+        train_images, valid_images, cfg=cfg, model_cfg=model_cfg, labels=labels
     )
     generator = torch.Generator()
     train_loader, valid_loader = build_loaders(
-        train_ds, valid_ds, task=task, hp=hp, device=device, generator=generator
+        train_ds, valid_ds, cfg=cfg, device=device, generator=generator
     )
     logger.info(
         "data: %d training samples, %d validation images, classes %s",
@@ -381,19 +328,21 @@ def _run(
         len(valid_ds),
         labels,
     )
-
-    model_kwargs = _model_kwargs(task, hp, model_cfg)
-    pretrained = bool(hp["advanced_settings"].get("use_pretrained", True))
+    kwargs = model_kwargs(cfg, model_cfg)
     model = create_model(
-        model_name, task=task, num_classes=len(labels), pretrained=pretrained, **model_kwargs
+        cfg.model_name,
+        task=task,
+        num_classes=len(labels),
+        pretrained=cfg.advanced_settings.use_pretrained,
+        **kwargs,
     )
-    source = _incremental_source(spec, hp, trial_dir)
+    source = incremental_source(spec, cfg, trial_dir)
     if source is not None:
         load_weights(model, source)
-    frozen = freeze_layers(model, model_cfg, int(hp.get("layers_to_freeze") or 0))
+    frozen = freeze_layers(model, model_cfg, cfg.layers_to_freeze)
     if frozen:
         logger.info(
-            "froze %d parameter tensors (layers_to_freeze=%s)", len(frozen), hp["layers_to_freeze"]
+            "froze %d parameter tensors (layers_to_freeze=%s)", len(frozen), cfg.layers_to_freeze
         )
     model.to(device)
 
@@ -403,84 +352,104 @@ def _run(
             multilabel=task == Task.CLASSIFICATION_MULTILABEL,
             counts=train_ds.class_counts(),
             num_samples=len(train_ds),
-            weighted_loss=int(hp.get("weighted_loss") or 0),
+            weighted_loss=cfg.weighted_loss,
         ).to(device)
-    optimizer = create_optimizer(model, hp)
-    accumulate = max(1, int(hp.get("gradient_accumulation_step") or 1))
-    steps_per_epoch = max(1, math.ceil(len(train_loader) / accumulate))
-    schedule = create_scheduler(optimizer, hp, steps_per_epoch)
-    amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda") if amp else None
-    early = EarlyStopping(
-        enabled=bool(hp.get("early_stopping", True)),
-        patience=int(hp.get("early_stopping_patience") or 5),
-        delay=int(hp.get("early_stopping_delay") or 0),
-    )
-    num_epochs = int(hp["number_of_epochs"])
-    eval_every = max(1, int(hp.get("evaluation_frequency") or 1))
-    ckpt_every = hp.get("checkpoint_frequency")
-    ckpt_dir = trial_dir / CHECKPOINT_DIR
-
+    optimizer = create_optimizer(model, cfg)
+    steps_per_epoch = max(1, math.ceil(len(train_loader) / cfg.gradient_accumulation_step))
+    schedule = create_scheduler(optimizer, cfg, steps_per_epoch)
+    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
     state = TrainState(
         trial_dir=trial_dir,
         task=task.value,
-        primary_metric=primary,
-        hyperparameters=hp,
-        num_epochs=num_epochs,
+        primary_metric=task.primary_metric,
+        hyperparameters=cfg.to_dict(),
+        num_epochs=cfg.number_of_epochs,
         model=model,
+        config=cfg,
     )
-    best_metrics: dict[str, Any] = {}
-    best_state: dict[str, torch.Tensor] | None = None
-    stopped_early = False
-    start_epoch = 1
-    last_path = ckpt_dir / "last.pt"
-    if resume and last_path.is_file():
-        ckpt = load_checkpoint(last_path, map_location=device)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        schedule.load_state_dict(ckpt.get("scheduler") or {})
-        if scaler is not None and ckpt.get("scaler"):
-            scaler.load_state_dict(ckpt["scaler"])
-        early.load_state_dict(ckpt.get("early_stopping") or {})
-        state.epoch = int(ckpt["epoch"])
-        state.global_step = int(ckpt.get("global_step", 0))
-        state.history = list(ckpt.get("history") or [])
-        state.best_score = ckpt.get("best_score")
-        state.best_epoch = ckpt.get("best_epoch")
-        stopped_early = bool(ckpt.get("stopped_early", False))
-        best_path = ckpt_dir / "best.pt"
-        if best_path.is_file():
-            best = load_checkpoint(best_path)
-            best_state = best["state_dict"]
-            best_metrics = dict(best.get("metrics") or {})
-        start_epoch = state.epoch + 1
-        logger.info("resumed from %s at epoch %d", last_path, state.epoch)
-    # metrics.jsonl always mirrors the history (after a resume, epochs past the checkpoint go).
-    metrics_path = trial_dir / METRICS_FILE
-    metrics_path.write_text(
-        "".join(json.dumps(row, default=_json_default) + "\n" for row in state.history),
-        encoding="utf-8",
+    ckpt_dir = trial_dir / CHECKPOINT_DIR
+    best = BestModel(ckpt_dir / "best.pt")
+    fit = _Fit(
+        cfg=cfg,
+        model=model,
+        labels=labels,
+        device=device,
+        train_loader=train_loader,
+        valid_loader=valid_loader,
+        optimizer=optimizer,
+        schedule=schedule,
+        scaler=scaler,
+        loss_fn=loss_fn,
+        generator=generator,
+        model_kwargs=kwargs,
+        best=best,
+        builtins=[],
     )
+    early = EarlyStopping(
+        enabled=cfg.early_stopping,
+        patience=cfg.early_stopping_patience,
+        delay=cfg.early_stopping_delay,
+    )
+    fit.builtins = [
+        MetricsLog(trial_dir / METRICS_FILE),
+        best,
+        EarlyStop(early),
+        Checkpoints(
+            ckpt_dir, lambda epoch: _snapshot(fit, state, epoch), cfg.checkpoint_frequency
+        ),
+    ]
+    return fit, state
 
-    def checkpoint_state(epoch: int) -> dict[str, Any]:
-        return {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": schedule.state_dict(),
-            "scaler": scaler.state_dict() if scaler is not None else None,
-            "early_stopping": early.state_dict(),
-            "epoch": epoch,
-            "global_step": state.global_step,
-            "history": state.history,
-            "best_score": state.best_score,
-            "best_epoch": state.best_epoch,
-            "stopped_early": stopped_early,
-            "hyperparameters": hp,
-            "labels": labels,
-            "model_name": model_name,
-            "task": task.value,
-        }
 
+def _snapshot(fit: _Fit, state: TrainState, epoch: int) -> dict[str, Any]:
+    """Everything ``resume`` needs to continue after ``epoch``."""
+    return {
+        "model": fit.model.state_dict(),
+        "optimizer": fit.optimizer.state_dict(),
+        "scheduler": fit.schedule.state_dict(),
+        "scaler": fit.scaler.state_dict() if fit.scaler is not None else None,
+        "callbacks": {c.state_key: c.state_dict() for c in fit.builtins},
+        "epoch": epoch,
+        "global_step": state.global_step,
+        "history": state.history,
+        "best_score": state.best_score,
+        "best_epoch": state.best_epoch,
+        "stopped_early": state.stopped_early,
+        "hyperparameters": fit.cfg.to_dict(),
+        "labels": fit.labels,
+        "model_name": fit.cfg.model_name,
+        "task": fit.cfg.task.value,
+    }
+
+
+def _restore(fit: _Fit, state: TrainState) -> None:
+    """Continue from ``checkpoints/last.pt`` when it exists."""
+    last = state.trial_dir / CHECKPOINT_DIR / "last.pt"
+    if not last.is_file():
+        return
+    ckpt = load_checkpoint(last, map_location=fit.device)
+    fit.model.load_state_dict(ckpt["model"])
+    fit.optimizer.load_state_dict(ckpt["optimizer"])
+    fit.schedule.load_state_dict(ckpt.get("scheduler") or {})
+    if fit.scaler is not None and ckpt.get("scaler"):
+        fit.scaler.load_state_dict(ckpt["scaler"])
+    saved = ckpt.get("callbacks") or {}
+    for callback in fit.builtins:
+        callback.load_state_dict(saved.get(callback.state_key) or {})
+    state.epoch = int(ckpt["epoch"])
+    state.global_step = int(ckpt.get("global_step", 0))
+    state.history = list(ckpt.get("history") or [])
+    state.best_score = ckpt.get("best_score")
+    state.best_epoch = ckpt.get("best_epoch")
+    state.stopped_early = bool(ckpt.get("stopped_early", False))
+    logger.info("resumed from %s at epoch %d", last, state.epoch)
+
+
+def _fit(fit: _Fit, state: TrainState, hooks: CallbackList) -> str:
+    """The epoch loop; returns ``"completed"`` or ``"pruned"``."""
+    cfg = fit.cfg
+    seed = int(cfg.random_seed or 0)
+    amp = fit.scaler is not None
     on_batch = None
     if hooks.has("on_train_batch_end"):
 
@@ -488,138 +457,116 @@ def _run(
             hooks.call("on_train_batch_end", state, index, total, loss)
 
     hooks.call("on_train_start", state)
-    status = "completed"
     try:
-        for epoch in range(start_epoch, num_epochs + 1):
-            if stopped_early:
+        for epoch in range(state.epoch + 1, cfg.number_of_epochs + 1):
+            if state.stopped_early:
                 break
             # Seeding per epoch makes a resumed trial draw the same shuffles and augmentations.
             seed_everything(seed + epoch)
-            generator.manual_seed(seed + epoch)
+            fit.generator.manual_seed(seed + epoch)
             if amp:
-                torch.cuda.reset_peak_memory_stats(device)
+                torch.cuda.reset_peak_memory_stats(fit.device)
             result = engine.train_one_epoch(
-                model,
-                train_loader,
-                optimizer,
-                device=device,
-                task=task,
-                loss_fn=loss_fn,
-                schedule=schedule,
-                scaler=scaler,
-                gradient_accumulation_step=accumulate,
+                fit.model,
+                fit.train_loader,
+                fit.optimizer,
+                device=fit.device,
+                task=cfg.task,
+                loss_fn=fit.loss_fn,
+                schedule=fit.schedule,
+                scaler=fit.scaler,
+                gradient_accumulation_step=cfg.gradient_accumulation_step,
                 epoch=epoch,
                 on_batch_end=on_batch,
             )
-            schedule.step_epoch()
+            fit.schedule.step_epoch()
             state.global_step += result.steps
-            row: dict[str, Any] = {
-                "epoch": epoch,
-                "train_loss": result.loss,
-                "learning_rate": result.learning_rate,
-            }
-            evaluated = epoch % eval_every == 0 or epoch == num_epochs
-            improved = False
-            if evaluated:
-                eval_start = time.perf_counter()
-                metrics = engine.evaluate(
-                    model,
-                    valid_loader,
-                    task=task,
-                    labels=labels,
-                    device=device,
-                    metric_type=str(hp.get("validation_metric_type") or "voc"),
-                    iou_threshold=float(hp.get("validation_iou_threshold") or 0.5),
-                    mask_threshold=float(hp.get("mask_pixel_score_threshold") or 0.5),
-                    amp=amp,
-                )
-                scalars = _scalars(metrics)
-                score = _finite(scalars.get(primary))
-                row[primary] = score
-                row.update({k: v for k, v in scalars.items() if k != primary})
-                row["validation_seconds"] = round(time.perf_counter() - eval_start, 3)
-                if score is not None and (state.best_score is None or score > state.best_score):
-                    improved = True
-                elif state.best_score is None and best_state is None:
-                    improved = True  # no usable metric: keep the latest model
-                if improved:
-                    state.best_score = score if score is not None else state.best_score
-                    state.best_epoch = epoch
-                    best_metrics = metrics
-                    best_state = {
-                        k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
-                    }
-                    save_checkpoint(
-                        ckpt_dir / "best.pt",
-                        {
-                            "state_dict": best_state,
-                            "epoch": epoch,
-                            "score": score,
-                            "metrics": metrics,
-                        },
-                    )
-                if score is not None and early.update(score):
-                    stopped_early = True
-                    logger.info(
-                        "early stopping at epoch %d: no improvement of %s in %d evaluations",
-                        epoch,
-                        primary,
-                        early.patience,
-                    )
-            row["images_per_second"] = result.images_per_second
-            row["seconds"] = result.seconds
-            row["gpu_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20 if amp else 0.0
-            if result.loss_components:
-                row["loss_components"] = result.loss_components
+            row = _epoch_row(fit, state, epoch, result)
             state.history.append(row)
             state.epoch = epoch
-            with metrics_path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(row, default=_json_default) + "\n")
-            logger.info("epoch %d/%d %s", epoch, num_epochs, row)
-            full = checkpoint_state(epoch)
-            save_checkpoint(last_path, full)
-            if ckpt_every and epoch % int(ckpt_every) == 0:
-                save_checkpoint(ckpt_dir / f"epoch_{epoch}.pt", full)
+            logger.info("epoch %d/%d %s", epoch, cfg.number_of_epochs, row)
             hooks.call("on_epoch_end", state, row)
             if state.should_stop:
-                logger.info("stopped by a callback after epoch %d", epoch)
+                if not state.stopped_early:
+                    logger.info("stopped by a callback after epoch %d", epoch)
                 break
     except TrialPruned:
-        status = "pruned"
         logger.info("trial pruned after epoch %d", state.epoch)
-    except BaseException as exc:
-        exc._automl_state = state  # type: ignore[attr-defined]
-        raise
+        return "pruned"
+    return "completed"
 
+
+def _epoch_row(fit: _Fit, state: TrainState, epoch: int, result: Any) -> dict[str, Any]:
+    """The ``metrics.jsonl`` row of an epoch, evaluating when it is an evaluation epoch."""
+    cfg = fit.cfg
+    row: dict[str, Any] = {
+        "epoch": epoch,
+        "train_loss": result.loss,
+        "learning_rate": result.learning_rate,
+    }
+    state.last_metrics = None
+    if epoch % cfg.evaluation_frequency == 0 or epoch == cfg.number_of_epochs:
+        eval_start = time.perf_counter()
+        metrics = engine.evaluate(
+            fit.model,
+            fit.valid_loader,
+            task=cfg.task,
+            labels=fit.labels,
+            device=fit.device,
+            metric_type=cfg.validation_metric_type,
+            iou_threshold=cfg.validation_iou_threshold,
+            mask_threshold=cfg.mask_pixel_score_threshold,
+            amp=fit.scaler is not None,
+        )
+        scalars = {
+            k: float(v)
+            for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
+        row[state.primary_metric] = _finite(scalars.get(state.primary_metric))
+        row.update({k: v for k, v in scalars.items() if k != state.primary_metric})
+        row["validation_seconds"] = round(time.perf_counter() - eval_start, 3)
+        state.last_metrics = metrics
+    row["images_per_second"] = result.images_per_second
+    row["seconds"] = result.seconds
+    amp = fit.scaler is not None
+    row["gpu_memory_mb"] = torch.cuda.max_memory_allocated(fit.device) / 2**20 if amp else 0.0
+    if result.loss_components:
+        row["loss_components"] = result.loss_components
+    return row
+
+
+def _finalize(
+    spec: JobSpec, fit: _Fit, state: TrainState, status: str, started: float
+) -> TrialResult:
+    """Write the model folder of the best epoch (completed trials) and build the result."""
     model_dir: Path | None = None
     if status == "completed":
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        model_dir = _write_model_folder(
-            model_dir=trial_dir / MODEL_DIR,
-            model=model,
+        if fit.best.weights is not None:
+            fit.model.load_state_dict(fit.best.weights)
+        model_dir = write_model_folder(
+            state.trial_dir / MODEL_DIR,
+            model=fit.model,
             spec=spec,
-            task=task,
-            labels=labels,
-            hp=hp,
-            metrics=best_metrics,
+            cfg=fit.cfg,
+            labels=fit.labels,
+            metrics=fit.best.metrics,
             history=state.history,
-            model_kwargs=model_kwargs,
+            model_kwargs=fit.model_kwargs,
         )
     result = TrialResult(
         status=status,
-        primary_metric=primary,
+        primary_metric=state.primary_metric,
         best_score=state.best_score,
-        metrics=best_metrics,
+        metrics=fit.best.metrics,
         model_dir=model_dir,
         epochs=state.epoch,
         best_epoch=state.best_epoch,
-        trial_dir=trial_dir,
+        trial_dir=state.trial_dir,
         history=state.history,
-        hyperparameters=hp,
-        stopped_early=stopped_early,
+        hyperparameters=fit.cfg.to_dict(),
+        stopped_early=state.stopped_early,
         seconds=time.perf_counter() - started,
     )
     logger.info("trial %s: %s", status, result.to_dict())
-    hooks.call("on_train_end", state, result)
     return result

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from automl_nb.errors import ConfigError
+from automl_nb.testing.configs import trial_config
 from automl_nb.training import EarlyStopping
 from automl_nb.training import class_weights
 from automl_nb.training import create_classification_loss
@@ -21,10 +22,11 @@ def _model() -> torch.nn.Module:
 
 def _lrs(hp: dict, steps_per_epoch: int) -> list[float]:
     """The learning rate of every optimizer step over the whole run."""
-    optimizer = create_optimizer(_model(), hp)
-    schedule = create_scheduler(optimizer, hp, steps_per_epoch)
+    cfg = trial_config(**hp)
+    optimizer = create_optimizer(_model(), cfg)
+    schedule = create_scheduler(optimizer, cfg, steps_per_epoch)
     seen = []
-    for _ in range(hp["number_of_epochs"]):
+    for _ in range(cfg.number_of_epochs):
         for _ in range(steps_per_epoch):
             seen.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
@@ -66,9 +68,8 @@ def test_none_schedule_keeps_the_rate() -> None:
 
 
 def test_unknown_scheduler_names_the_nearest() -> None:
-    optimizer = create_optimizer(_model(), BASE)
     with pytest.raises(ConfigError, match="warmup_cosine"):
-        create_scheduler(optimizer, {**BASE, "learning_rate_scheduler": "warmup_cosin"}, 1)
+        trial_config(**{**BASE, "learning_rate_scheduler": "warmup_cosin"})
 
 
 @pytest.mark.parametrize(
@@ -90,7 +91,7 @@ def test_optimizers_take_their_hyperparameters(name: str, cls: type, check: dict
         "ams_gradient": 1,
         "weight_decay": 0.01,
     }
-    optimizer = create_optimizer(_model(), hp)
+    optimizer = create_optimizer(_model(), trial_config(**hp))
     assert type(optimizer) is cls
     group = optimizer.param_groups[0]
     for key, value in check.items():
@@ -100,7 +101,7 @@ def test_optimizers_take_their_hyperparameters(name: str, cls: type, check: dict
 def test_optimizer_skips_frozen_parameters() -> None:
     model = _model()
     model[0].weight.requires_grad_(False)
-    optimizer = create_optimizer(model, {**BASE})
+    optimizer = create_optimizer(model, trial_config(**BASE))
     params = {id(p) for g in optimizer.param_groups for p in g["params"]}
     assert id(model[0].weight) not in params
     assert id(model[2].weight) in params
