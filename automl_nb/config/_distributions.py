@@ -56,7 +56,7 @@ class Distribution:
 
     def to_expression(self) -> str:
         """The old string form, e.g. ``"uniform(0.0001, 0.01)"``."""
-        args = []
+        args: list[str] = []
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, tuple):
@@ -79,14 +79,15 @@ class Distribution:
 
     def _check(self) -> None:
         """Check parameter ranges (overridden per family)."""
-        if hasattr(self, "min_value") and self.min_value > self.max_value:
-            raise _fail(
-                self.type, "min_value must be <= max_value", (self.min_value, self.max_value)
-            )
-        if hasattr(self, "sigma") and self.sigma < 0:
-            raise _fail(self.type, "sigma must be >= 0", self.sigma)
-        if hasattr(self, "q") and self.q <= 0:
-            raise _fail(self.type, "q must be > 0", self.q)
+        low, high = getattr(self, "min_value", None), getattr(self, "max_value", None)
+        if low is not None and high is not None and low > high:
+            raise _fail(self.type, "min_value must be <= max_value", (low, high))
+        sigma = getattr(self, "sigma", None)
+        if sigma is not None and sigma < 0:
+            raise _fail(self.type, "sigma must be >= 0", sigma)
+        q = getattr(self, "q", None)
+        if q is not None and q <= 0:
+            raise _fail(self.type, "q must be > 0", q)
 
     @property
     def is_numeric(self) -> bool:

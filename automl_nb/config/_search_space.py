@@ -59,9 +59,13 @@ def parse_expression(text: str) -> Distribution:
             )
         )
     try:
-        call = ast.parse(f"f({_EXPRESSION.match(text).group(2)})", mode="eval").body
+        match = _EXPRESSION.match(text)
+        assert match is not None  # looks_like_expression matched above
+        call = ast.parse(f"f({match.group(2)})", mode="eval").body
+        if not isinstance(call, ast.Call):
+            raise ValueError("not a call")
         args = [_literal(a) for a in call.args]
-        kwargs = {k.arg: _literal(k.value) for k in call.keywords}
+        kwargs = {str(k.arg): _literal(k.value) for k in call.keywords}
     except (SyntaxError, ValueError) as exc:
         raise ConfigError(
             Problem(f"cannot read the arguments of {name}(...): {exc}", value=repr(text))

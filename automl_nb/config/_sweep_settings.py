@@ -43,17 +43,10 @@ class _Policy:
         return out
 
     def _check_common(self) -> None:
+        # Every policy declares both fields (after its own ones, so they keep their defaults).
         name = type(self).__name__
-        object.__setattr__(
-            self,
-            "evaluation_interval",
-            _check(name, "evaluation_interval", integer(1), self.evaluation_interval),
-        )
-        object.__setattr__(
-            self,
-            "delay_evaluation",
-            _check(name, "delay_evaluation", integer(0), self.delay_evaluation),
-        )
+        for key, parse in (("evaluation_interval", integer(1)), ("delay_evaluation", integer(0))):
+            object.__setattr__(self, key, _check(name, key, parse, self.__dict__[key]))
 
 
 @dataclass(frozen=True)
@@ -186,14 +179,16 @@ def policy_type_name(value: Any) -> str:
     return text[: -len("_policy")] if text.endswith("_policy") else text
 
 
-def parse_policy(value: Any) -> _Policy | None:
+def parse_policy(value: Any) -> EarlyTerminationPolicy | None:
     """A policy from its mapping form (``{type: bandit, ...}``) or a policy object.
 
     Raises:
         ConfigError: Unknown type or keys (with suggestions), or out-of-range values; problem
             paths are relative to the ``early_termination`` mapping.
     """
-    if value is None or isinstance(value, _Policy):
+    if value is None or isinstance(
+        value, (BanditPolicy, MedianStoppingPolicy, TruncationSelectionPolicy)
+    ):
         return value
     if isinstance(value, str) and policy_type_name(value) in ("none", ""):
         return None
@@ -227,4 +222,5 @@ def parse_policy(value: Any) -> _Policy | None:
     kwargs = {k: v for k, v in value.items() if k != "type"}
     if cls is TruncationSelectionPolicy and "truncation_percentage" not in kwargs:
         raise ConfigError(Problem("truncation_percentage is required", path="type"))
-    return cls(**kwargs)
+    policy: Any = cls(**kwargs)
+    return policy

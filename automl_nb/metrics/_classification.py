@@ -101,9 +101,11 @@ def _classification_metrics(
         clipped = np.clip(probs_np, 1e-7, 1 - 1e-7)
         t = target.numpy()
         out["log_loss"] = num(-(t * np.log(clipped) + (1 - t) * np.log(1 - clipped)).mean())
-        prec, rec, f1 = F.multilabel_precision, F.multilabel_recall, F.multilabel_f1_score
-        ap_fn = F.multilabel_average_precision
-        ap_kw = {"num_labels": num_classes}
+        prec: Any = F.multilabel_precision
+        rec: Any = F.multilabel_recall
+        f1: Any = F.multilabel_f1_score
+        ap_fn: Any = F.multilabel_average_precision
+        ap_kw: dict[str, Any] = {"num_labels": num_classes}
         curve = F.multilabel_precision_recall_curve(preds, target, num_labels=num_classes)
         support = target.sum(0)
     else:

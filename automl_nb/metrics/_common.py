@@ -21,11 +21,13 @@ def num(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def downsample(xs: Sequence[float], ys: Sequence[float], n: int = MAX_CURVE_POINTS):
+def downsample(
+    xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray, n: int = MAX_CURVE_POINTS
+) -> tuple[list[float | None], list[float | None]]:
     """At most ``n`` evenly spaced points of a curve, first and last kept."""
-    xs = np.asarray(xs, dtype=float)
-    ys = np.asarray(ys, dtype=float)
-    if len(xs) > n:
-        idx = np.unique(np.linspace(0, len(xs) - 1, n).round().astype(int))
-        xs, ys = xs[idx], ys[idx]
-    return [num(v) for v in xs], [num(v) for v in ys]
+    x = np.asarray(xs, dtype=float)
+    y = np.asarray(ys, dtype=float)
+    if len(x) > n:
+        idx = np.unique(np.linspace(0, len(x) - 1, n).round().astype(int))
+        x, y = x[idx], y[idx]
+    return [num(v) for v in x], [num(v) for v in y]

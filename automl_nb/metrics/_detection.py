@@ -85,7 +85,7 @@ def _map(preds: list[dict], tgts: list[dict], iou_type: str, thresholds: list[fl
 
     metric = MeanAveragePrecision(
         box_format="xyxy",
-        iou_type=iou_type,
+        iou_type=iou_type,  # type: ignore[arg-type]
         iou_thresholds=thresholds,
         class_metrics=True,
         extended_summary=True,

@@ -315,7 +315,7 @@ def _inspect_timm_model(name: str) -> tuple[tuple[tuple[str, ...], ...], str | N
     prefix_tokens = 0
     try:
         with torch.device("meta"):
-            model = timm.create_model(name, pretrained=False)
+            model: Any = timm.create_model(name, pretrained=False)
         names = [n for n, _ in model.named_parameters()]
         grouped = group_parameters(model, model.group_matcher(coarse=True))
         classifier = str(model.pretrained_cfg.get("classifier") or "")

@@ -247,7 +247,7 @@ def _retinanet_class() -> type:
     class OneBasedRetinaNet(RetinaNet):
         """RetinaNet whose outputs never contain label 0 (background) - see module doc."""
 
-        def postprocess_detections(self, head_outputs, anchors, image_shapes):  # type: ignore[no-untyped-def]
+        def postprocess_detections(self, head_outputs, anchors, image_shapes):
             results = super().postprocess_detections(head_outputs, anchors, image_shapes)
             for r in results:
                 keep = r["labels"] > 0
@@ -359,7 +359,7 @@ def build_detector(
 
     if full_state is not None:
         # Build the COCO-shaped model (91 ids) so every COCO weight loads, then swap the heads.
-        coco = len(get_weight(cfg.weights).meta["categories"])  # type: ignore[arg-type]
+        coco = len(get_weight(str(cfg.weights)).meta["categories"])
         model = _assemble(
             cfg, coco, trained=True, trainable=trainable, backbone_weights=None, kw=kw
         )

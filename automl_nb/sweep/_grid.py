@@ -76,7 +76,8 @@ def grid_points(search_space: Any) -> list[GridPoint]:
     points: list[GridPoint] = []
     seen: set[str] = set()
     for i, sub in enumerate(space.subspaces):
-        axes = []  # per parameter: list of (optuna value or None, hyperparameter value)
+        # per parameter: list of (optuna value or None, hyperparameter value)
+        axes: list[list[tuple[Any, Any]]] = []
         for p in sub:
             if p.is_fixed:
                 axes.append([(None, p.spec)])

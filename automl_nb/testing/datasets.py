@@ -194,8 +194,8 @@ def _boxes(
         y0 = rng.uniform(0.0, 1.0 - h)
         # Snap to the pixel grid so drawn shapes and written boxes agree exactly.
         px = [round(v * size) for v in (x0, y0, x0 + w, y0 + h)]
-        boxes.append(tuple(v / size for v in px))  # type: ignore[arg-type]
-    return boxes  # type: ignore[return-value]
+        boxes.append((px[0] / size, px[1] / size, px[2] / size, px[3] / size))
+    return boxes
 
 
 def make_detection_jsonl(
@@ -318,7 +318,8 @@ _MAKERS = {
 
 def make_dataset(task: str, directory: str | os.PathLike[str], **kwargs: Any) -> Path:
     """Write a tiny dataset for ``task`` (a task name); keyword arguments go to the maker."""
-    return _MAKERS[str(task)](directory, **kwargs)
+    maker: Any = _MAKERS[str(task)]
+    return Path(maker(directory, **kwargs))
 
 
 def make_job_yaml(
