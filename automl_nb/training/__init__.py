@@ -23,7 +23,7 @@ from automl_nb.training._optim import class_weights
 from automl_nb.training._optim import create_classification_loss
 from automl_nb.training._optim import create_optimizer
 from automl_nb.training._optim import create_scheduler
-from automl_nb.training._trial import TrialResult
+from automl_nb.training._result import TrialResult
 from automl_nb.training._trial import run_trial
 from automl_nb.training.engine import EpochMetrics
 from automl_nb.training.engine import NonFiniteLossError

@@ -123,3 +123,36 @@ def build_loaders(
         valid_ds, batch_size=cfg.validation_batch_size, shuffle=False, **common
     )
     return train_loader, valid_loader
+
+
+def build_train_eval_loader(
+    train: LabeledImages,
+    *,
+    cfg: TrialConfig,
+    model_cfg: Any,
+    labels: list[str],
+    device: torch.device,
+) -> DataLoader:
+    """The training images without augmentation, for ``log_training_metrics: enable``."""
+    from automl_nb.data._datasets import ClassificationDataset
+    from automl_nb.data._datasets import DetectionDataset
+    from automl_nb.data._datasets import detection_collate
+    from automl_nb.data._transforms import data_config_transform
+    from automl_nb.data._transforms import detection_transform
+
+    dataset: Any
+    if cfg.task.is_classification:
+        transform = data_config_transform(trial_data_config(cfg, model_cfg), train=False)
+        dataset = ClassificationDataset(train, transform, labels=labels)
+    else:
+        masks = cfg.task == Task.INSTANCE_SEGMENTATION
+        dataset = DetectionDataset(
+            train, detection_transform(train=False), labels=labels, masks=masks, train=False
+        )
+    return DataLoader(
+        dataset,
+        batch_size=cfg.validation_batch_size,
+        shuffle=False,
+        collate_fn=None if cfg.task.is_classification else detection_collate,
+        pin_memory=device.type == "cuda",
+    )

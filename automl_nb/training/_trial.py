@@ -20,44 +20,26 @@ import json
 import logging
 import math
 import os
-import random
 import time
 from collections.abc import Iterable
 from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
 import torch
 
-from automl_nb.config import TrialConfig
-from automl_nb.config import resolve_trial_config
-from automl_nb.config import select_model_name
-from automl_nb.tasks import Task
 from automl_nb.training import engine
-from automl_nb.training._builtin_callbacks import BestModel
-from automl_nb.training._builtin_callbacks import Checkpoints
-from automl_nb.training._builtin_callbacks import EarlyStop
-from automl_nb.training._builtin_callbacks import MetricsLog
 from automl_nb.training._builtin_callbacks import json_default
 from automl_nb.training._callbacks import CallbackList
 from automl_nb.training._callbacks import TrainState
 from automl_nb.training._callbacks import TrialPruned
-from automl_nb.training._checkpoint import load_checkpoint
-from automl_nb.training._checkpoint import load_weights
-from automl_nb.training._checkpoint import resolve_run_id
-from automl_nb.training._data import build_datasets
-from automl_nb.training._data import build_loaders
-from automl_nb.training._device import resolve_device
 from automl_nb.training._device import seed_everything
 from automl_nb.training._model_folder import write_model_folder
-from automl_nb.training._optim import EarlyStopping
-from automl_nb.training._optim import Schedule
-from automl_nb.training._optim import create_classification_loss
-from automl_nb.training._optim import create_optimizer
-from automl_nb.training._optim import create_scheduler
+from automl_nb.training._result import TrialResult
+from automl_nb.training._setup import Fit
+from automl_nb.training._setup import restore
+from automl_nb.training._setup import setup_trial
 
 if TYPE_CHECKING:
     from automl_nb.config import JobSpec
@@ -65,91 +47,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("automl_nb.training")
 
 PARAMS_FILE = "params.json"
-HYPERPARAMETERS_FILE = "hyperparameters.json"
-METRICS_FILE = "metrics.jsonl"
 LOG_FILE = "log.txt"
-CHECKPOINT_DIR = "checkpoints"
 MODEL_DIR = "model"
-
-# Small inputs (max_size <= 512) hold few objects; torchvision's proposal budget is sized for
-# 800-1333 px images (2000 proposals, 512 sampled RoIs per image) and its RoI heads then cost
-# most of a CPU step. For such inputs R-CNN models get a smaller budget; it is recorded in the
-# model folder's model_kwargs so inference rebuilds the same model.
-SMALL_INPUT_MAX_SIZE = 512
-SMALL_INPUT_PROPOSALS: dict[str, int] = {
-    "rpn_pre_nms_top_n_train": 600,
-    "rpn_post_nms_top_n_train": 300,
-    "rpn_pre_nms_top_n_test": 300,
-    "rpn_post_nms_top_n_test": 150,
-    "box_batch_size_per_image": 128,
-}
-
-
-@dataclass
-class TrialResult:
-    """The outcome of :func:`run_trial`.
-
-    Attributes:
-        status: ``"completed"`` or ``"pruned"`` (failures raise).
-        primary_metric: The metric maximised (``accuracy``, ``iou``, ``mean_average_precision``).
-        best_score: Best value of the primary metric over the evaluations (``None`` if none).
-        metrics: Full validation metrics of the best epoch (what ``model/metrics.json`` holds).
-        model_dir: The written model folder (``None`` for a pruned trial).
-        epochs: Epochs trained in total.
-        best_epoch: The epoch of ``best_score``.
-        trial_dir: The trial folder.
-        history: The ``metrics.jsonl`` rows.
-        hyperparameters: The resolved settings (``TrialConfig.to_dict()``).
-        stopped_early: True when early stopping ended the trial.
-        seconds: Wall time of this call.
-    """
-
-    status: str
-    primary_metric: str
-    best_score: float | None
-    metrics: dict[str, Any]
-    model_dir: Path | None
-    epochs: int
-    best_epoch: int | None = None
-    trial_dir: Path | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    stopped_early: bool = False
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe summary (no history or per-class metrics)."""
-        return {
-            "status": self.status,
-            "primary_metric": self.primary_metric,
-            "best_score": self.best_score,
-            "best_epoch": self.best_epoch,
-            "epochs": self.epochs,
-            "model_dir": str(self.model_dir) if self.model_dir else None,
-            "trial_dir": str(self.trial_dir) if self.trial_dir else None,
-            "stopped_early": self.stopped_early,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-@dataclass
-class _Fit:
-    """What the fit loop needs, built once by :func:`_setup`."""
-
-    cfg: TrialConfig
-    model: torch.nn.Module
-    labels: list[str]
-    device: torch.device
-    train_loader: Any
-    valid_loader: Any
-    optimizer: torch.optim.Optimizer
-    schedule: Schedule
-    scaler: torch.amp.GradScaler | None
-    loss_fn: torch.nn.Module | None
-    generator: torch.Generator
-    model_kwargs: dict[str, Any]
-    best: BestModel
-    builtins: list[Any]
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -186,40 +85,6 @@ class _LogToFile:
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.previous)
         self.handler.close()
-
-
-def model_kwargs(cfg: TrialConfig, model_cfg: Any) -> dict[str, Any]:
-    """The ``create_model`` keywords a trial's settings imply."""
-    if cfg.task.is_detection:
-        kwargs: dict[str, Any] = {
-            "min_size": cfg.min_size,
-            "max_size": cfg.max_size,
-            "box_score_thresh": cfg.box_score_threshold,
-            "nms_iou_thresh": cfg.nms_iou_threshold,
-            "box_detections_per_img": cfg.box_detections_per_image,
-        }
-        if model_cfg.arch in ("fasterrcnn", "maskrcnn") and cfg.max_size <= SMALL_INPUT_MAX_SIZE:
-            kwargs.update(SMALL_INPUT_PROPOSALS)
-        return kwargs
-    size = model_cfg.input_size
-    # Fixed-size models (ViTs) are rebuilt for the crop they train at.
-    if model_cfg.fixed_input_size and size and cfg.training_crop_size != size[-1]:
-        return {"img_size": cfg.training_crop_size}
-    return {}
-
-
-def incremental_source(spec: JobSpec, cfg: TrialConfig, trial_dir: Path) -> str | None:
-    """The weights a trial starts from (``checkpoint_path`` / ``checkpoint_run_id``), if any."""
-    if cfg.checkpoint_path:
-        path = cfg.checkpoint_path
-        return path if os.path.isabs(path) else spec.resolve_path(path)
-    if cfg.checkpoint_run_id:
-        # <workspace>/<experiment>/<job_id>/trials/<n>: the workspace is 4 levels up.
-        parents = trial_dir.resolve().parents
-        workspaces = [parents[3]] if len(parents) > 3 else []
-        workspaces.append(Path.cwd() / "automl_runs")
-        return str(resolve_run_id(cfg.checkpoint_run_id, workspaces))
-    return None
 
 
 def run_trial(
@@ -271,9 +136,9 @@ def run_trial(
         try:
             params = dict(params or {})
             _write_json(folder / PARAMS_FILE, params)
-            fit, state = _setup(spec, params, folder, device, datasets)
+            fit, state = setup_trial(spec, params, folder, device, datasets)
             if resume:
-                _restore(fit, state)
+                restore(fit, state)
             status = _fit(fit, state, CallbackList([*fit.builtins, *hooks.callbacks]))
             result = _finalize(spec, fit, state, status, started)
         except BaseException as exc:
@@ -284,168 +149,7 @@ def run_trial(
         return result
 
 
-def _setup(
-    spec: JobSpec,
-    params: dict[str, Any],
-    trial_dir: Path,
-    device_arg: Any,
-    datasets: tuple[Any, Any] | None,
-) -> tuple[_Fit, TrainState]:
-    """Resolve the settings, read the data, build the model, optimizer and callbacks."""
-    from automl_nb.models import create_model
-    from automl_nb.models import freeze_layers
-    from automl_nb.models import get_model_cfg
-
-    task = Task(spec.task)
-    model_cfg = get_model_cfg(select_model_name(spec, params), task)
-    cfg = resolve_trial_config(spec, params, model_cfg=model_cfg)
-    if cfg.random_seed is None:
-        # Record the seed actually used so the trial can be repeated.
-        cfg = cfg.replace(random_seed=random.SystemRandom().randrange(2**31))
-    device = resolve_device(device_arg, spec.compute)
-    _write_json(trial_dir / HYPERPARAMETERS_FILE, cfg.to_dict())
-    logger.info(
-        "trial %s: %s on %s, settings %s", trial_dir, cfg.model_name, device, cfg.to_dict()
-    )
-    seed_everything(int(cfg.random_seed or 0))
-
-    if datasets is None:
-        from automl_nb.data import load_job_data
-
-        datasets = load_job_data(spec)
-    train_images, valid_images = datasets
-    labels = list(train_images.labels)
-    train_ds, valid_ds = build_datasets(
-        train_images, valid_images, cfg=cfg, model_cfg=model_cfg, labels=labels
-    )
-    generator = torch.Generator()
-    train_loader, valid_loader = build_loaders(
-        train_ds, valid_ds, cfg=cfg, device=device, generator=generator
-    )
-    logger.info(
-        "data: %d training samples, %d validation images, classes %s",
-        len(train_ds),
-        len(valid_ds),
-        labels,
-    )
-    kwargs = model_kwargs(cfg, model_cfg)
-    model = create_model(
-        cfg.model_name,
-        task=task,
-        num_classes=len(labels),
-        pretrained=cfg.advanced_settings.use_pretrained,
-        **kwargs,
-    )
-    source = incremental_source(spec, cfg, trial_dir)
-    if source is not None:
-        load_weights(model, source)
-    frozen = freeze_layers(model, model_cfg, cfg.layers_to_freeze)
-    if frozen:
-        logger.info(
-            "froze %d parameter tensors (layers_to_freeze=%s)", len(frozen), cfg.layers_to_freeze
-        )
-    model.to(device)
-
-    loss_fn = None
-    if task.is_classification:
-        loss_fn = create_classification_loss(
-            multilabel=task == Task.CLASSIFICATION_MULTILABEL,
-            counts=train_ds.class_counts(),
-            num_samples=len(train_ds),
-            weighted_loss=cfg.weighted_loss,
-        ).to(device)
-    optimizer = create_optimizer(model, cfg)
-    steps_per_epoch = max(1, math.ceil(len(train_loader) / cfg.gradient_accumulation_step))
-    schedule = create_scheduler(optimizer, cfg, steps_per_epoch)
-    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
-    state = TrainState(
-        trial_dir=trial_dir,
-        task=task.value,
-        primary_metric=task.primary_metric,
-        hyperparameters=cfg.to_dict(),
-        num_epochs=cfg.number_of_epochs,
-        model=model,
-        config=cfg,
-    )
-    ckpt_dir = trial_dir / CHECKPOINT_DIR
-    best = BestModel(ckpt_dir / "best.pt")
-    fit = _Fit(
-        cfg=cfg,
-        model=model,
-        labels=labels,
-        device=device,
-        train_loader=train_loader,
-        valid_loader=valid_loader,
-        optimizer=optimizer,
-        schedule=schedule,
-        scaler=scaler,
-        loss_fn=loss_fn,
-        generator=generator,
-        model_kwargs=kwargs,
-        best=best,
-        builtins=[],
-    )
-    early = EarlyStopping(
-        enabled=cfg.early_stopping,
-        patience=cfg.early_stopping_patience,
-        delay=cfg.early_stopping_delay,
-    )
-    fit.builtins = [
-        MetricsLog(trial_dir / METRICS_FILE),
-        best,
-        EarlyStop(early),
-        Checkpoints(
-            ckpt_dir, lambda epoch: _snapshot(fit, state, epoch), cfg.checkpoint_frequency
-        ),
-    ]
-    return fit, state
-
-
-def _snapshot(fit: _Fit, state: TrainState, epoch: int) -> dict[str, Any]:
-    """Everything ``resume`` needs to continue after ``epoch``."""
-    return {
-        "model": fit.model.state_dict(),
-        "optimizer": fit.optimizer.state_dict(),
-        "scheduler": fit.schedule.state_dict(),
-        "scaler": fit.scaler.state_dict() if fit.scaler is not None else None,
-        "callbacks": {c.state_key: c.state_dict() for c in fit.builtins},
-        "epoch": epoch,
-        "global_step": state.global_step,
-        "history": state.history,
-        "best_score": state.best_score,
-        "best_epoch": state.best_epoch,
-        "stopped_early": state.stopped_early,
-        "hyperparameters": fit.cfg.to_dict(),
-        "labels": fit.labels,
-        "model_name": fit.cfg.model_name,
-        "task": fit.cfg.task.value,
-    }
-
-
-def _restore(fit: _Fit, state: TrainState) -> None:
-    """Continue from ``checkpoints/last.pt`` when it exists."""
-    last = state.trial_dir / CHECKPOINT_DIR / "last.pt"
-    if not last.is_file():
-        return
-    ckpt = load_checkpoint(last, map_location=fit.device)
-    fit.model.load_state_dict(ckpt["model"])
-    fit.optimizer.load_state_dict(ckpt["optimizer"])
-    fit.schedule.load_state_dict(ckpt.get("scheduler") or {})
-    if fit.scaler is not None and ckpt.get("scaler"):
-        fit.scaler.load_state_dict(ckpt["scaler"])
-    saved = ckpt.get("callbacks") or {}
-    for callback in fit.builtins:
-        callback.load_state_dict(saved.get(callback.state_key) or {})
-    state.epoch = int(ckpt["epoch"])
-    state.global_step = int(ckpt.get("global_step", 0))
-    state.history = list(ckpt.get("history") or [])
-    state.best_score = ckpt.get("best_score")
-    state.best_epoch = ckpt.get("best_epoch")
-    state.stopped_early = bool(ckpt.get("stopped_early", False))
-    logger.info("resumed from %s at epoch %d", last, state.epoch)
-
-
-def _fit(fit: _Fit, state: TrainState, hooks: CallbackList) -> str:
+def _fit(fit: Fit, state: TrainState, hooks: CallbackList) -> str:
     """The epoch loop; returns ``"completed"`` or ``"pruned"``."""
     cfg = fit.cfg
     seed = int(cfg.random_seed or 0)
@@ -496,7 +200,7 @@ def _fit(fit: _Fit, state: TrainState, hooks: CallbackList) -> str:
     return "completed"
 
 
-def _epoch_row(fit: _Fit, state: TrainState, epoch: int, result: Any) -> dict[str, Any]:
+def _epoch_row(fit: Fit, state: TrainState, epoch: int, result: Any) -> dict[str, Any]:
     """The ``metrics.jsonl`` row of an epoch, evaluating when it is an evaluation epoch."""
     cfg = fit.cfg
     row: dict[str, Any] = {
@@ -507,24 +211,15 @@ def _epoch_row(fit: _Fit, state: TrainState, epoch: int, result: Any) -> dict[st
     state.last_metrics = None
     if epoch % cfg.evaluation_frequency == 0 or epoch == cfg.number_of_epochs:
         eval_start = time.perf_counter()
-        metrics = engine.evaluate(
-            fit.model,
-            fit.valid_loader,
-            task=cfg.task,
-            labels=fit.labels,
-            device=fit.device,
-            metric_type=cfg.validation_metric_type,
-            iou_threshold=cfg.validation_iou_threshold,
-            mask_threshold=cfg.mask_pixel_score_threshold,
-            amp=fit.scaler is not None,
-        )
-        scalars = {
-            k: float(v)
-            for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)
-        }
+        metrics = _evaluate(fit, fit.valid_loader)
+        scalars = _scalars(metrics)
         row[state.primary_metric] = _finite(scalars.get(state.primary_metric))
         row.update({k: v for k, v in scalars.items() if k != state.primary_metric})
+        if cfg.log_validation_loss == "enable":
+            row["validation_loss"] = _validation_loss(fit, metrics)
+        if fit.train_eval_loader is not None:
+            train_scalars = _scalars(_evaluate(fit, fit.train_eval_loader))
+            row.update({f"train_{k}": v for k, v in train_scalars.items()})
         row["validation_seconds"] = round(time.perf_counter() - eval_start, 3)
         state.last_metrics = metrics
     row["images_per_second"] = result.images_per_second
@@ -536,8 +231,44 @@ def _epoch_row(fit: _Fit, state: TrainState, epoch: int, result: Any) -> dict[st
     return row
 
 
+def _evaluate(fit: Fit, loader: Any) -> dict[str, Any]:
+    cfg = fit.cfg
+    return engine.evaluate(
+        fit.model,
+        loader,
+        task=cfg.task,
+        labels=fit.labels,
+        device=fit.device,
+        metric_type=cfg.validation_metric_type,
+        iou_threshold=cfg.validation_iou_threshold,
+        mask_threshold=cfg.mask_pixel_score_threshold,
+        amp=fit.scaler is not None,
+    )
+
+
+def _scalars(metrics: Mapping[str, Any]) -> dict[str, float]:
+    return {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+
+
+def _validation_loss(fit: Fit, metrics: Mapping[str, Any]) -> float | None:
+    """The unweighted validation loss (``log_validation_loss: enable``).
+
+    Classifiers: the cross-entropy (multi-class) or BCE (multi-label) the metrics already
+    computed as ``log_loss``; detectors: the model's own loss terms on the validation set.
+    """
+    if fit.cfg.task.is_classification:
+        return _finite(metrics.get("log_loss"))
+    return _finite(
+        engine.detection_validation_loss(fit.model, fit.valid_loader, device=fit.device)
+    )
+
+
 def _finalize(
-    spec: JobSpec, fit: _Fit, state: TrainState, status: str, started: float
+    spec: JobSpec, fit: Fit, state: TrainState, status: str, started: float
 ) -> TrialResult:
     """Write the model folder of the best epoch (completed trials) and build the result."""
     model_dir: Path | None = None

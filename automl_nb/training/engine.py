@@ -73,6 +73,30 @@ def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContext
     return torch.autocast(device.type, dtype=torch.float16)
 
 
+def _forward_loss(
+    model: torch.nn.Module, images: Any, targets: Any, detection: bool, loss_fn: Any
+) -> tuple[torch.Tensor, dict[str, torch.Tensor] | None]:
+    """The batch's loss (and a detector's loss terms)."""
+    if detection:
+        loss_dict = model(images, targets)
+        return sum(loss_dict.values()), loss_dict
+    return loss_fn(model(images), targets), None
+
+
+def _optimizer_step(
+    optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None, schedule: Any
+) -> None:
+    """One optimizer step (through the scaler under mixed precision), then the schedule's."""
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    if schedule is not None:
+        schedule.step_iteration()
+
+
 def train_one_epoch(
     model: torch.nn.Module,
     loader: Iterable[Any],
@@ -132,12 +156,7 @@ def train_one_epoch(
         images = _to_device(images, device, non_blocking)
         targets = _to_device(targets, device, non_blocking)
         with _autocast(device, scaler is not None):
-            if detection:
-                loss_dict = model(images, targets)
-                loss = sum(loss_dict.values())
-            else:
-                loss_dict = None
-                loss = loss_fn(model(images), targets)
+            loss, loss_dict = _forward_loss(model, images, targets, detection, loss_fn)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
             terms = (
@@ -154,15 +173,8 @@ def train_one_epoch(
             scaled.backward()
         last_batch = num_batches > 0 and index + 1 == num_batches
         if (index + 1) % accumulate == 0 or last_batch:
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            _optimizer_step(optimizer, scaler, schedule)
             steps += 1
-            if schedule is not None:
-                schedule.step_iteration()
         batches += 1
         total_loss += loss_value
         if loss_dict:
@@ -244,6 +256,34 @@ def predict_batches(
             return np.zeros((0, 0)), np.zeros((0,))
         return np.concatenate(outputs), np.concatenate(truths)
     return outputs, truths
+
+
+@torch.no_grad()
+def detection_validation_loss(
+    model: torch.nn.Module, loader: Iterable[Any], *, device: torch.device | str
+) -> float | None:
+    """The mean detection loss of ``model`` over ``loader``, without training it.
+
+    torchvision detectors return losses only in train mode, so the model runs in train mode
+    with its normalisation and dropout layers in eval mode and no gradients: nothing it holds
+    changes. ``None`` when the loader is empty.
+    """
+    device = torch.device(device)
+    was_training = model.training
+    model.train()
+    for module in model.modules():
+        if isinstance(module, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Dropout)):
+            module.eval()
+    total, batches = 0.0, 0
+    try:
+        for images, targets in loader:
+            images = _to_device(images, device, device.type == "cuda")
+            targets = _to_device(targets, device, device.type == "cuda")
+            total += float(sum(model(images, targets).values()))
+            batches += 1
+    finally:
+        model.train(was_training)
+    return total / batches if batches else None
 
 
 def evaluate(

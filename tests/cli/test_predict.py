@@ -11,26 +11,15 @@ import pytest
 from PIL import Image
 
 from automl_nb.cli import main
-from automl_nb.inference import save_model_dir
 from automl_nb.inference import validate_prediction
+from automl_nb.testing.models import tiny_model_folder
 
 LABELS = ["can", "carton"]
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from automl_nb.models import create_model
-
-    root = tmp_path_factory.mktemp("cli_predict")
-    model = create_model("resnet18", task="image_classification", num_classes=2, pretrained=False)
-    return save_model_dir(
-        root / "model",
-        model=model,
-        model_name="resnet18",
-        task="image_classification",
-        labels=LABELS,
-        hyperparameters={"validation_resize_size": 40, "validation_crop_size": 32},
-    )
+    return tiny_model_folder(tmp_path_factory.mktemp("cli_predict") / "model", labels=LABELS)
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from PIL import Image
 
 from automl_nb.cli import build_parser
 from automl_nb.cli import main
-from automl_nb.inference import save_model_dir
 from automl_nb.inference import validate_prediction
+from automl_nb.testing.models import tiny_model_folder
 
 LABELS = ["can", "carton"]
 
@@ -48,17 +48,7 @@ def call(url: str, body: object = None, key: str | None = None):
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from automl_nb.models import create_model
-
-    model = create_model("resnet18", task="image_classification", num_classes=2, pretrained=False)
-    return save_model_dir(
-        tmp_path_factory.mktemp("cli_serve") / "model",
-        model=model,
-        model_name="resnet18",
-        task="image_classification",
-        labels=LABELS,
-        hyperparameters={"validation_resize_size": 40, "validation_crop_size": 32},
-    )
+    return tiny_model_folder(tmp_path_factory.mktemp("cli_serve") / "model", labels=LABELS)
 
 
 def _read_until(process: subprocess.Popen, prefix: str, timeout: float = 90.0) -> str:

@@ -8,27 +8,17 @@ import sys
 import pytest
 
 from automl_nb.errors import ModelError
-from automl_nb.inference import save_model_dir
 from automl_nb.inference.export import export_model
 from automl_nb.inference.export import get_export_format
 from automl_nb.inference.export import list_export_formats
+from automl_nb.testing.models import tiny_model_folder
 
 torch = pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from automl_nb.models import create_model
-
-    model = create_model("resnet18", task="image_classification", num_classes=2, pretrained=False)
-    return save_model_dir(
-        tmp_path_factory.mktemp("formats") / "model",
-        model=model,
-        model_name="resnet18",
-        task="image_classification",
-        labels=["a", "b"],
-        hyperparameters={"validation_resize_size": 40, "validation_crop_size": 32},
-    )
+    return tiny_model_folder(tmp_path_factory.mktemp("formats") / "model", labels=["a", "b"])
 
 
 def test_registry_lists_the_formats():

@@ -5,23 +5,15 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from automl_nb.inference import save_model_dir
+from automl_nb.testing.models import tiny_model_folder
 
 torch = pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from automl_nb.models import create_model
-
-    model = create_model("resnet18", task="image_classification", num_classes=2, pretrained=False)
-    return save_model_dir(
-        tmp_path_factory.mktemp("nb_export") / "model",
-        model=model,
-        model_name="resnet18",
-        task="image_classification",
-        labels=["can", "carton"],
-        hyperparameters={"validation_resize_size": 40, "validation_crop_size": 32},
+    return tiny_model_folder(
+        tmp_path_factory.mktemp("nb_export") / "model", labels=["can", "carton"]
     )
 
 

@@ -190,3 +190,43 @@ def test_non_finite_loss_stops_with_a_clear_error(data_dir: Path, tmp_path: Path
         run_trial(_spec(data_dir, number_of_epochs=2), {}, tmp_path / "t", callbacks=[poison])
     assert isinstance(poison.exc, NonFiniteLossError)
     assert "trial failed" in (tmp_path / "t" / "log.txt").read_text()
+
+
+def test_validation_loss_and_training_metrics_are_logged(data_dir: Path, tmp_path: Path) -> None:
+    spec = _spec(data_dir, number_of_epochs=1, log_training_metrics="enable")
+    run_trial(spec, {}, tmp_path / "t")
+    row = _lines(tmp_path / "t" / "metrics.jsonl")[0]
+    assert row["validation_loss"] == pytest.approx(row["log_loss"])
+    assert 0.0 <= row["train_accuracy"] <= 1.0
+    quiet = _spec(data_dir, number_of_epochs=1, log_validation_loss="disable")
+    run_trial(quiet, {}, tmp_path / "q")
+    row = _lines(tmp_path / "q" / "metrics.jsonl")[0]
+    assert "validation_loss" not in row and "train_accuracy" not in row
+
+
+def test_detection_validation_loss_leaves_the_model_unchanged(tmp_path: Path) -> None:
+    from automl_nb.data import read_jsonl
+    from automl_nb.data._datasets import DetectionDataset
+    from automl_nb.data._datasets import detection_collate
+    from automl_nb.data._transforms import detection_transform
+    from automl_nb.models import create_model
+    from automl_nb.testing.datasets import make_detection_jsonl
+    from automl_nb.training.engine import detection_validation_loss
+
+    path = make_detection_jsonl(tmp_path, n=2, size=64)
+    data = read_jsonl(path, "image_object_detection")
+    ds = DetectionDataset(data, detection_transform(train=False), labels=list(data.labels))
+    loader = torch.utils.data.DataLoader(ds, batch_size=2, collate_fn=detection_collate)
+    model = create_model(
+        "fasterrcnn_resnet18_fpn",
+        task="image_object_detection",
+        num_classes=len(data.labels),
+        pretrained=False,
+        min_size=64,
+        max_size=64,
+    ).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    loss = detection_validation_loss(model, loader, device="cpu")
+    assert loss is not None and loss > 0
+    assert not model.training
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
