@@ -20,18 +20,17 @@ from automl_nb.errors import Problem
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
 
-# v2 (job YAML) and other aliases -> the v1 name used in settings.json.
-SETTING_ALIASES: dict[str, str] = {
-    "validation_resize_size": "valid_resize_size",
-    "validation_crop_size": "valid_crop_size",
-    "box_score_threshold": "box_score_thresh",
-    "nms_iou_threshold": "nms_iou_thresh",
-    "box_nms_thresh": "nms_iou_thresh",
-    "box_iou_thresh": "nms_iou_thresh",
-    "box_detections_per_image": "box_detections_per_img",
-    "tile_predictions_nms_threshold": "tile_predictions_nms_thresh",
-    "image_size": "img_size",
-}
+
+def _setting_aliases() -> dict[str, str]:
+    """v2 (job YAML) and older names -> the v1 name ``settings.json`` uses (from the table)."""
+    from automl_nb.config._parameters import TRAINING_FIELDS
+
+    out: dict[str, str] = {}
+    for name, entry in TRAINING_FIELDS.items():
+        if entry.settings_name:
+            out[name] = entry.settings_name
+            out.update({alias: entry.settings_name for alias in entry.aliases})
+    return {k: v for k, v in out.items() if k != v}
 
 
 @dataclass(frozen=True)
@@ -90,26 +89,22 @@ MASK_SETTINGS: tuple[str, ...] = (
     "image_type",
 )
 
-# Defaults from the Azure how-to ("settings.json inference defaults"); tiling is off.
-_DEFAULTS: dict[str, Any] = {
-    "valid_resize_size": 256,
-    "valid_crop_size": 224,
-    "min_size": 600,
-    "max_size": 1333,
-    "box_score_thresh": 0.3,
-    "nms_iou_thresh": 0.5,
-    "box_detections_per_img": 100,
-    "tile_grid_size": None,
-    "tile_overlap_ratio": 0.25,
-    "tile_predictions_nms_thresh": 0.25,
-    "img_size": 640,
-    "model_size": "medium",
-    "mask_pixel_score_threshold": 0.5,
-    "max_number_of_polygon_points": 100,
-    "export_as_image": False,
-    "image_type": "jpg",
-}
-_YOLO_DEFAULTS: dict[str, Any] = {"box_score_thresh": 0.1}
+SETTING_ALIASES: dict[str, str] = _setting_aliases()
+"""v2 and other aliases -> the v1 name used in ``settings.json``."""
+
+
+def _table_default(v1_name: str, task: Task, family: str) -> Any:
+    """The parameter table's default of a setting (Azure's ``settings.json`` defaults)."""
+    from automl_nb.config._parameters import TRAINING_FIELDS
+
+    v2 = next(
+        (k for k, v in SETTING_ALIASES.items() if v == v1_name and k in TRAINING_FIELDS), v1_name
+    )
+    value = TRAINING_FIELDS[v2].default_for(task, family)
+    if isinstance(value, tuple):
+        return _format_grid(value)
+    return value
+
 
 # Keys of settings.json that describe the model rather than tune inference.
 IDENTITY_KEYS: tuple[str, ...] = ("model_name", "task")
@@ -284,9 +279,8 @@ def default_inference_settings(
     """
     task = as_task(task)
     names = setting_names(task, model_name)
-    settings: dict[str, Any] = {name: _DEFAULTS[name] for name in names}
-    if _is_yolo(model_name):
-        settings.update({k: v for k, v in _YOLO_DEFAULTS.items() if k in settings})
+    family = "yolo" if _is_yolo(model_name) else ("cnn" if task.is_classification else "rcnn")
+    settings: dict[str, Any] = {name: _table_default(name, task, family) for name in names}
     for source in (_model_defaults(model_name, task), dict(hyperparameters or {})):
         for key, value in source.items():
             canonical = SETTING_ALIASES.get(key, key)
