@@ -22,6 +22,7 @@ from automl_nb.training._builtin_callbacks import BestModel
 from automl_nb.training._builtin_callbacks import Checkpoints
 from automl_nb.training._builtin_callbacks import EarlyStop
 from automl_nb.training._builtin_callbacks import MetricsLog
+from automl_nb.training._builtin_callbacks import TimeBudget
 from automl_nb.training._builtin_callbacks import json_default
 from automl_nb.training._callbacks import TrainState
 from automl_nb.training._checkpoint import load_checkpoint
@@ -185,6 +186,7 @@ def setup_trial(
     trial_dir: Path,
     device_arg: Any,
     datasets: tuple[Any, Any] | None,
+    time_budget: float | None = None,
 ) -> tuple[Fit, TrainState]:
     """Resolve the settings, read the data, build the model, optimizer and callbacks."""
     cfg, model_cfg, device = _resolve(spec, params, trial_dir, device_arg)
@@ -252,6 +254,7 @@ def setup_trial(
         MetricsLog(trial_dir / METRICS_FILE),
         fit.best,
         EarlyStop(early),
+        TimeBudget(time_budget),
         Checkpoints(ckpt_dir, lambda epoch: snapshot(fit, state, epoch), cfg.checkpoint_frequency),
     ]
     return fit, state

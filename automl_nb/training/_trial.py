@@ -96,6 +96,7 @@ def run_trial(
     callbacks: Iterable[Any] = (),
     datasets: tuple[Any, Any] | None = None,
     resume: bool = False,
+    time_budget: float | None = None,
 ) -> TrialResult:
     """Train and evaluate one configuration of a job, and write its trial folder.
 
@@ -110,6 +111,12 @@ def run_trial(
         datasets: ``(train, valid)`` :class:`~automl_nb.data.LabeledImages` to use instead of
             reading the job's data.
         resume: Continue from ``trial_dir/checkpoints/last.pt`` when it exists.
+        time_budget: Seconds this call may train; the trial ends after the last epoch that
+            fits, with its best model. Default: the job's ``limits.trial_timeout_minutes`` (or
+            ``timeout_minutes`` when smaller).
+
+    A trial pruned or interrupted (``KeyboardInterrupt``: cancel, timeout) after an evaluation
+    still writes ``model/`` from its best evaluated epoch, so nothing evaluated is lost.
 
     Returns:
         The :class:`TrialResult`.
@@ -136,10 +143,18 @@ def run_trial(
         try:
             params = dict(params or {})
             _write_json(folder / PARAMS_FILE, params)
-            fit, state = setup_trial(spec, params, folder, device, datasets)
+            if time_budget is None:
+                limits = spec.limits
+                time_budget = 60.0 * min(limits.trial_timeout_minutes, limits.timeout_minutes)
+            fit, state = setup_trial(spec, params, folder, device, datasets, time_budget)
             if resume:
                 restore(fit, state)
-            status = _fit(fit, state, CallbackList([*fit.builtins, *hooks.callbacks]))
+            try:
+                status = _fit(fit, state, CallbackList([*fit.builtins, *hooks.callbacks]))
+            except KeyboardInterrupt:
+                if fit.best.weights is not None:
+                    _keep_best_model(spec, fit, state)
+                raise
             result = _finalize(spec, fit, state, status, started)
         except BaseException as exc:
             logger.exception("trial failed: %s", exc)
@@ -267,24 +282,29 @@ def _validation_loss(fit: Fit, metrics: Mapping[str, Any]) -> float | None:
     )
 
 
+def _keep_best_model(spec: JobSpec, fit: Fit, state: TrainState) -> Path:
+    """Write ``model/`` from the best evaluated weights (the last ones when none was)."""
+    if fit.best.weights is not None:
+        fit.model.load_state_dict(fit.best.weights)
+    return write_model_folder(
+        state.trial_dir / MODEL_DIR,
+        model=fit.model,
+        spec=spec,
+        cfg=fit.cfg,
+        labels=fit.labels,
+        metrics=fit.best.metrics,
+        history=state.history,
+        model_kwargs=fit.model_kwargs,
+    )
+
+
 def _finalize(
     spec: JobSpec, fit: Fit, state: TrainState, status: str, started: float
 ) -> TrialResult:
     """Write the model folder of the best epoch (completed trials) and build the result."""
     model_dir: Path | None = None
-    if status == "completed":
-        if fit.best.weights is not None:
-            fit.model.load_state_dict(fit.best.weights)
-        model_dir = write_model_folder(
-            state.trial_dir / MODEL_DIR,
-            model=fit.model,
-            spec=spec,
-            cfg=fit.cfg,
-            labels=fit.labels,
-            metrics=fit.best.metrics,
-            history=state.history,
-            model_kwargs=fit.model_kwargs,
-        )
+    if status == "completed" or fit.best.weights is not None:
+        model_dir = _keep_best_model(spec, fit, state)
     result = TrialResult(
         status=status,
         primary_metric=state.primary_metric,

@@ -143,7 +143,11 @@ def test_pruned_by_a_callback(data_dir: Path, tmp_path: Path) -> None:
         _spec(data_dir, number_of_epochs=3), {}, tmp_path / "t", callbacks=[recorder]
     )
     assert result.status == "pruned"
-    assert result.model_dir is None and not (tmp_path / "t" / "model").exists()
+    # Nothing evaluated is thrown away: the pruned trial keeps its best (only) epoch.
+    assert result.model_dir == tmp_path / "t" / "model" and result.best_epoch == 1
+    from automl_nb.inference import load_model
+
+    assert load_model(result.model_dir).labels == ["green", "red"]
     assert recorder.events == ["start", "epoch1", "end"]
     assert recorder.result is result
 
@@ -230,3 +234,39 @@ def test_detection_validation_loss_leaves_the_model_unchanged(tmp_path: Path) ->
     assert loss is not None and loss > 0
     assert not model.training
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+class _Interrupt:
+    """Raises KeyboardInterrupt (a cancel or timeout from the runner) in epoch ``at``."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_train_batch_end(self, state: Any, index: int, total: int, loss: float) -> None:
+        if state.epoch + 1 == self.at:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_trial_keeps_its_best_evaluated_model(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_trial(
+            _spec(data_dir, number_of_epochs=4), {}, tmp_path / "t", callbacks=[_Interrupt(2)]
+        )
+    assert (tmp_path / "t" / "model" / "settings.json").is_file()
+    with pytest.raises(KeyboardInterrupt):
+        run_trial(
+            _spec(data_dir, number_of_epochs=4), {}, tmp_path / "u", callbacks=[_Interrupt(1)]
+        )
+    assert not (tmp_path / "u" / "model").exists()  # nothing was evaluated
+
+
+def test_a_time_budget_ends_the_trial_with_its_best_model(data_dir: Path, tmp_path: Path) -> None:
+    result = run_trial(_spec(data_dir, number_of_epochs=50), {}, tmp_path / "t", time_budget=0.5)
+    assert result.status == "completed" and 1 <= result.epochs < 50
+    assert (
+        result.model_dir is not None and "time budget" in (tmp_path / "t" / "log.txt").read_text()
+    )
+    # The resume checkpoint is written at the trial's last epoch whatever its cost.
+    assert load_checkpoint(tmp_path / "t" / "checkpoints" / "last.pt")["epoch"] == result.epochs
