@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,8 +100,10 @@ def _first_record_with(data: LabeledImages, name: str) -> Problem:
     return Problem(f"label {name!r} is in the validation data only", file=data.source)
 
 
-def _apply_image_checks(data: LabeledImages, mode: str, problems: list[Problem]) -> LabeledImages:
-    found = _check_images(data)
+def _apply_image_checks(
+    data: LabeledImages, mode: str, problems: list[Problem], progress: Any
+) -> LabeledImages:
+    found = _check_images(data, decode=True, progress=progress)
     if not found:
         return data
     if mode == "error":
@@ -114,6 +117,7 @@ def _apply_image_checks(data: LabeledImages, mode: str, problems: list[Problem])
             keep.append(index)
     kept = data.subset(keep)
     kept.dropped = [*data.dropped, *found]
+    kept.warnings = list(data.warnings)
     return kept
 
 
@@ -122,6 +126,7 @@ def load_job_data(
     *,
     datastores: Mapping[str, str] | None = None,
     check_images: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> tuple[LabeledImages, LabeledImages]:
     """Read a job's training and validation data and apply the job-level checks.
 
@@ -134,11 +139,16 @@ def load_job_data(
         spec: A :class:`automl_nb.config.JobSpec`.
         datastores: ``{datastore name: local folder}`` for ``azureml://`` URIs; defaults to
             the ``AUTOML_NB_DATASTORES`` environment variable.
-        check_images: Also check that every image exists and decodes. Broken images are
-            errors, or are dropped where the data says ``invalid_lines: drop``.
+        check_images: Also decode every image fully (truncated files and decompression
+            bombs are caught). Broken images are errors, or are dropped where the data says
+            ``invalid_lines: drop``.
+        progress: Image-check progress: ``True`` prints it on stderr for large sets, a
+            callable gets ``(done, total)``.
 
     Returns:
         ``(train, valid)``, both with the same sorted ``labels`` (the training classes).
+        ``train.warnings`` lists legal but suspicious input of both (the same image on two
+        lines, a classification job with one class).
 
     Raises:
         DataError: Unreadable or invalid data, fewer than 10 training images, labels that
@@ -167,12 +177,13 @@ def load_job_data(
 
     if check_images:
         for key in loaded:
-            loaded[key] = _apply_image_checks(loaded[key], modes[key], problems)
+            loaded[key] = _apply_image_checks(loaded[key], modes[key], problems, progress)
         if problems:
             raise DataError(
                 capped_problems(problems), header=f"{len(problems)} image(s) missing or broken"
             )
     train = loaded["training_data"]
+    warnings = [w for data in loaded.values() for w in data.warnings]
     if len(train) < MIN_TRAINING_IMAGES:
         broken = sum(1 for p in train.dropped if p.path == "image_url")
         usable = " usable" if broken else ""
@@ -200,4 +211,14 @@ def load_job_data(
         raise DataError([_first_record_with(valid, name) for name in unknown])
     train.labels = list(labels)
     valid.labels = list(labels)
+    if task is Task.CLASSIFICATION and len(labels) == 1:
+        warnings.append(
+            Problem(
+                f"the training data has one class ({labels[0]!r}): every prediction will be "
+                "that class",
+                file=train.source,
+                path=target,
+            )
+        )
+    train.warnings, valid.warnings = warnings, []
     return train, valid

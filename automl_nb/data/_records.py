@@ -94,7 +94,9 @@ class ImageRecord:
         """The class names this record mentions (each once per object or label)."""
         if isinstance(self.label, str):
             return (self.label,)
-        return tuple(item.label if isinstance(item, ObjectAnnotation) else item for item in self.label)
+        return tuple(
+            item.label if isinstance(item, ObjectAnnotation) else item for item in self.label
+        )
 
     def to_json(self, *, image_url: str | None = None) -> dict[str, Any]:
         """The Azure JSONL form of this record; ``image_url`` overrides the stored one."""
@@ -112,7 +114,8 @@ class ImageRecord:
             out["label"] = self.label
         else:
             out["label"] = [
-                item.to_json() if isinstance(item, ObjectAnnotation) else item for item in self.label
+                item.to_json() if isinstance(item, ObjectAnnotation) else item
+                for item in self.label
             ]
         return out
 
@@ -127,6 +130,7 @@ class LabeledImages:
         labels: Sorted class names (the model's class index order).
         source: Where the records came from (a JSONL path or an MLTable folder).
         dropped: Problems of lines dropped under ``invalid_lines: drop``.
+        warnings: Legal but suspicious input (the same image on two lines, one class).
     """
 
     task: Task
@@ -134,6 +138,7 @@ class LabeledImages:
     labels: list[str] = field(default_factory=list)
     source: str | None = None
     dropped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.labels:
@@ -163,7 +168,10 @@ class LabeledImages:
 
 
 def write_jsonl(
-    records: Iterable[ImageRecord], path: str | os.PathLike[str], *, relative_to_output: bool = True
+    records: Iterable[ImageRecord],
+    path: str | os.PathLike[str],
+    *,
+    relative_to_output: bool = True,
 ) -> Path:
     """Write records as Azure JSONL.
 

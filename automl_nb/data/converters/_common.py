@@ -60,6 +60,8 @@ def image_size(path: Path) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             return int(image.width), int(image.height)
+    except Image.DecompressionBombError as exc:
+        raise OSError(f"image too large to decode safely: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:  # PIL raises several types on bad files
         raise OSError(f"not a readable image: {exc}") from exc
 
