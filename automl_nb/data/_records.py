@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from typing import Union
 
+from automl_nb.errors import DataError
 from automl_nb.errors import Problem
 from automl_nb.tasks import Task
 
@@ -183,14 +185,36 @@ def write_jsonl(
 
     Returns:
         The path written.
+
+    Raises:
+        DataError: A record holds a NaN or infinite number (nothing is written then).
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     base = out.parent.resolve()
-    with out.open("w", encoding="utf-8") as fh:
-        for record in records:
-            url = record.image_url
-            if relative_to_output and "://" not in record.path:
-                url = os.path.relpath(Path(record.path).resolve(), base).replace(os.sep, "/")
-            fh.write(json.dumps(record.to_json(image_url=url)) + "\n")
+    lines = []
+    for record in records:
+        url = record.image_url
+        if relative_to_output and "://" not in record.path:
+            url = os.path.relpath(Path(record.path).resolve(), base).replace(os.sep, "/")
+        try:
+            lines.append(json.dumps(record.to_json(image_url=url), allow_nan=False) + "\n")
+        except ValueError:
+            raise DataError(
+                Problem(
+                    "a coordinate is not a finite number (NaN or infinity); nothing was written",
+                    file=record.source or record.image_url,
+                )
+            ) from None
+    # Through a temporary file: a failed write never leaves a half-written JSONL behind.
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.writelines(lines)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return out

@@ -9,6 +9,7 @@ background images; label files without an image are counted and skipped.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -203,11 +204,23 @@ def _parse_label_file(
             continue
         where = f"{path.name}:{number}"
         try:
-            class_id = int(float(tokens[0]))
             values = [float(t) for t in tokens[1:]]
+            float(tokens[0])
         except ValueError:
             report.skip("malformed label line", where)
             continue
+        class_id = _class_id(tokens[0], path, number)
+        bad = next((t for t, v in zip(tokens[1:], values) if not math.isfinite(v)), None)
+        if bad is not None:
+            raise DataError(
+                Problem(
+                    "coordinates must be finite numbers",
+                    file=str(path),
+                    line=number,
+                    path="coordinates",
+                    value=repr(bad),
+                )
+            )
         if tuple(tokens) in seen:
             report.note("duplicate label lines removed")
             continue
@@ -228,6 +241,22 @@ def _parse_label_file(
         else:
             objects.append(obj)
     return tuple(objects)
+
+
+def _class_id(token: str, path: Path, line: int) -> int:
+    """The class id of a label line: an integer (``3`` or ``3.0``), never rounded."""
+    value = float(token)
+    if not value.is_integer() or value < 0:
+        raise DataError(
+            Problem(
+                "class id must be a non-negative integer",
+                file=str(path),
+                line=line,
+                path="class",
+                value=repr(token),
+            )
+        )
+    return int(value)
 
 
 def _object(name: str, values: list[float]) -> ObjectAnnotation | None:
