@@ -41,6 +41,25 @@ _YAML_FILES = ("data.yaml", "dataset.yaml", "config.yaml", "data.yml", "dataset.
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+def _load_yaml(text: str, path: Path) -> Any:
+    """A data YAML's content, loaded within the limits of :func:`compose_bounded`."""
+    import yaml
+
+    from automl_nb.config._yaml import compose_bounded
+
+    try:
+        return compose_bounded(text)[1]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataError(
+            Problem(
+                f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                file=str(path),
+                line=mark.line + 1 if mark else None,
+            )
+        ) from None
+
+
 def read_names(path: str | os.PathLike[str]) -> dict[int, str]:
     """Class id -> name from a names file: a YAML with ``names`` or one name per line.
 
@@ -50,12 +69,8 @@ def read_names(path: str | os.PathLike[str]) -> dict[int, str]:
     path = Path(path)
     text = read_text(path)
     if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
 
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise DataError(Problem(f"not valid YAML: {exc}", file=str(path))) from None
+        doc = _load_yaml(text, path)
         names = doc.get("names") if isinstance(doc, dict) else None
         if isinstance(names, list):
             return {i: str(n) for i, n in enumerate(names)}
@@ -91,9 +106,10 @@ def _find_names(src: Path) -> Path | None:
 
 
 def _image_dirs_from_yaml(yaml_path: Path) -> list[Path]:
-    import yaml
 
-    doc = yaml.safe_load(read_text(yaml_path)) or {}
+    doc = _load_yaml(read_text(yaml_path), yaml_path)
+    if not isinstance(doc, dict):
+        return []
     base = yaml_path.parent / str(doc.get("path") or ".")
     dirs: list[Path] = []
     for key in ("train", "val", "test"):
