@@ -320,5 +320,11 @@ def read_model_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any], lis
     for key in ("model_kwargs", "frozen_batchnorm"):
         if payload.get(key) is not None and not isinstance(payload[key], dict):
             raise ModelError(f"{folder / MODEL_FILE}: {key} must be a mapping")
+    from automl_nb.models import get_model_cfg
+
+    try:
+        get_model_cfg(model_name, task)
+    except (ModelError, ValueError, KeyError) as exc:
+        raise ModelError(f"{folder / MODEL_FILE}: {exc}") from None
     payload = {**payload, "model_name": model_name, "task": task, "num_classes": num_classes}
     return payload, settings, labels

@@ -207,6 +207,8 @@ def read_coco(
         raise DataError(
             Problem(f"not valid JSON: {exc.msg}", file=str(json_path), line=exc.lineno)
         ) from None
+    except RecursionError:
+        raise DataError(Problem("JSON nested too deeply", file=str(json_path))) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
         raise DataError(Problem("not a COCO file: no 'images' list", file=str(json_path)))
     _check_entries(doc, json_path)

@@ -69,7 +69,6 @@ def read_names(path: str | os.PathLike[str]) -> dict[int, str]:
     path = Path(path)
     text = read_text(path)
     if path.suffix.lower() in (".yaml", ".yml"):
-
         doc = _load_yaml(text, path)
         names = doc.get("names") if isinstance(doc, dict) else None
         if isinstance(names, list):
