@@ -407,6 +407,7 @@ def mltable_cases() -> Iterator[Case]:
 
 def all_cases() -> list[Case]:
     """Every case of the corpus, ids unique."""
+    from corpus_more import check_cases
     from corpus_more import converter_cases
     from corpus_more import model_cases
     from corpus_more import scoring_cases
@@ -424,6 +425,7 @@ def all_cases() -> list[Case]:
         converter_cases,
         model_cases,
         scoring_cases,
+        check_cases,
         subprocess_cases,
     )
     cases = [case for group in groups for case in group()]

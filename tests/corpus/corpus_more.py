@@ -507,3 +507,29 @@ def subprocess_cases() -> Iterator[Case]:
                     return run
 
                 yield Case(f"process-{case.id}", build)
+
+
+def check_cases() -> Iterator[Case]:
+    """The dataset doctor (``check``) on the same broken lines and images."""
+    from corpus_cases import jsonl_line_cases
+    from corpus_files import write_images
+
+    for case in jsonl_line_cases():
+        if not case.id.startswith(("jsonl-cls-", "jsonl-det-")):
+            continue
+
+        def build(folder: Path, context: Any, case=case) -> Run:
+            case.build(folder, context)  # writes the broken train.jsonl
+            write_images(folder)
+            return Run(argv=["check", str(folder / "train.jsonl")], expect=(WHERE,))
+
+        yield Case(case.id.replace("jsonl-", "check-", 1), build)
+    for kind, content in BROKEN_IMAGES.items():
+
+        def image(folder: Path, context: Any, content=content) -> Run:
+            write_images(folder)
+            write_jsonl(folder, TASKS[0])
+            (folder / "images" / "004.png").write_bytes(content)
+            return Run(argv=["check", str(folder / "train.jsonl")], expect=("004.png",))
+
+        yield Case(f"check-image-{kind}", image)

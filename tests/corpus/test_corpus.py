@@ -37,7 +37,7 @@ class CaseTimeout(BaseException):
 @dataclass
 class Outcome:
     status: int
-    message: str  # stderr for the CLI, the exception text for calls
+    message: str  # what the CLI printed (stderr first), the exception text for calls
     output: str  # everything printed
     seconds: float
 
@@ -104,7 +104,7 @@ def _in_process(run: Run) -> Outcome:
                     status = main(run.argv)
                 except SystemExit as exc:  # argparse usage errors
                     status = int(exc.code or 0)
-                message = err.getvalue()
+                message = err.getvalue() + out.getvalue()  # check reports on stdout
             else:
                 try:
                     run.call()
@@ -133,7 +133,7 @@ def _as_process(run: Run) -> Outcome:
     except subprocess.TimeoutExpired:
         pytest.fail(f"the process did not finish within {CASE_TIME_LIMIT * 2} s (a hang)")
     output = done.stdout + done.stderr
-    return Outcome(done.returncode, done.stderr, output, time.monotonic() - start)
+    return Outcome(done.returncode, output, output, time.monotonic() - start)
 
 
 def _params():
@@ -167,5 +167,15 @@ def test_bad_input_fails_cleanly(case: Case, context: Context, tmp_path: Path) -
 def test_the_corpus_is_large_and_covers_every_entry_point() -> None:
     assert len(CASES) >= 400
     prefixes = {case.id.split("-")[0] for case in CASES}
-    expected = {"jsonl", "image", "job", "mltable", "sdk", "convert", "predict", "explain"}
+    expected = {
+        "jsonl",
+        "image",
+        "job",
+        "mltable",
+        "sdk",
+        "convert",
+        "predict",
+        "explain",
+        "check",
+    }
     assert expected | {"score", "process", "good"} <= prefixes
