@@ -407,12 +407,12 @@ def mltable_cases() -> Iterator[Case]:
 
 def all_cases() -> list[Case]:
     """Every case of the corpus, ids unique."""
-    from corpus_more import check_cases
     from corpus_more import converter_cases
     from corpus_more import model_cases
-    from corpus_more import scoring_cases
     from corpus_more import sdk_cases
-    from corpus_more import subprocess_cases
+    from corpus_requests import check_cases
+    from corpus_requests import scoring_cases
+    from corpus_requests import subprocess_cases
 
     groups = (
         jsonl_field_cases,
