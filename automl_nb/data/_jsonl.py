@@ -278,6 +278,19 @@ def _open_text(path: str, encoding: str) -> io.TextIOBase:
     return open(path, encoding=encoding)  # noqa: SIM115 - closed by the caller
 
 
+def _first_undecodable_line(path: str, encoding: str) -> int | None:
+    """The 1-based number of the first line of ``path`` that ``encoding`` cannot decode."""
+    if not encoding.replace("-", "").lower().startswith("utf8"):
+        return None  # multi-byte line ends: lines cannot be split on b"\n"
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
 def read_jsonl_files(
     files: Iterable[str | os.PathLike[str]],
     task: Task | str,
@@ -317,8 +330,9 @@ def read_jsonl_files(
                     lines_read += 1
                     reader.parse_line(text, file, number, base_dir)
             except UnicodeDecodeError as exc:
+                line = None if is_url(file) else _first_undecodable_line(file, encoding)
                 raise DataError(
-                    Problem(f"cannot decode as {encoding}: {exc.reason}", file=file)
+                    Problem(f"cannot decode as {encoding}: {exc.reason}", file=file, line=line)
                 ) from None
     mismatch = reader.task_mismatch_problem(source or "")
     if mismatch is not None:

@@ -229,6 +229,42 @@ def jsonl_good_cases() -> Iterator[Case]:
     yield Case("good-jsonl-one-class-warns", one_class, good=True)
 
 
+_JSONL_FILES: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "empty": (b"", ("train.jsonl", "no images")),
+    "blank-lines": (b"\n\n  \n", ("train.jsonl", "no images")),
+    "binary": (bytes(range(256)) * 8, ("train.jsonl:2", "cannot decode")),  # 1: \x00-\x09
+    "utf16-no-bom": (
+        "\n".join(json.dumps(good_line(TASKS[0], i)) for i in range(N_LINES)).encode("utf-16-le"),
+        ("train.jsonl",),
+    ),
+    "latin1": (
+        b'{"image_url": "images/\xe9.png", "label": "cat"}\n',
+        ("train.jsonl:1", "cannot decode"),
+    ),
+    "one-long-line": (b"{" + b'"a": 1, ' * 200_000 + b'"b": 2}\n', ("train.jsonl:1",)),
+}
+
+
+def jsonl_file_cases() -> Iterator[Case]:
+    """Whole JSONL files that are empty, binary or in the wrong encoding."""
+    for name, (content, expect) in _JSONL_FILES.items():
+
+        def build(folder: Path, _: Any, content=content, expect=expect) -> Run:
+            (folder / "train.jsonl").write_bytes(content)
+            write_job(folder, TASKS[0])
+            return _validate(folder, *expect)
+
+        yield Case(f"jsonl-file-{name}", build)
+
+    def truncated(folder: Path, _: Any) -> Run:
+        path = write_jsonl(folder, TASKS[2])
+        path.write_bytes(path.read_bytes()[:-40])
+        write_job(folder, TASKS[2])
+        return _validate(folder, f"train.jsonl:{N_LINES}", "malformed JSON")
+
+    yield Case("jsonl-file-truncated", truncated)
+
+
 def image_cases() -> Iterator[Case]:
     """Broken image files behind a valid JSONL line: validate decodes every image."""
     kinds = {**BROKEN_IMAGES, "missing": None, "folder": "folder"}
@@ -417,6 +453,7 @@ def all_cases() -> list[Case]:
     groups = (
         jsonl_field_cases,
         jsonl_line_cases,
+        jsonl_file_cases,
         jsonl_good_cases,
         image_cases,
         job_yaml_cases,
