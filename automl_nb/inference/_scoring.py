@@ -48,6 +48,8 @@ class ScoringLimits:
         request_timeout_s: Seconds a request may take (default 120); the client gets 503
             then, and the work stops at the next image.
         max_concurrent_requests: Scoring requests served at once (default 16); more get 503.
+        max_image_pixels: Pixels one image may have (default 25 million, e.g. 5000 x 5000);
+            read from the header before decoding, 413 past it.
     """
 
     max_body_bytes: int = 50 * 1024 * 1024
@@ -56,9 +58,11 @@ class ScoringLimits:
     max_json_depth: int = 32
     request_timeout_s: float = 120.0
     max_concurrent_requests: int = 16
+    max_image_pixels: int = 25_000_000
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_images", "max_n_steps", "max_json_depth"):
+        names = ("max_body_bytes", "max_images", "max_n_steps", "max_json_depth")
+        for name in (*names, "max_image_pixels"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(
@@ -308,3 +312,29 @@ def run_with_time_limit(work: Callable[[], T], limits: ScoringLimits) -> T:
     if "error" in result:
         raise result["error"]
     return result["out"]
+
+
+def check_image_pixels(item: ScoringItem, limits: ScoringLimits) -> None:
+    """Refuse an image whose header claims more than ``limits.max_image_pixels`` (413).
+
+    Only the header is read: a few hundred bytes of PNG can claim a canvas of gigabytes.
+    Images Pillow cannot open are left to the decoder, which names the problem.
+    """
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(item.image)) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        width, height = limits.max_image_pixels + 1, 1
+    except Exception:  # not an image: the decoder says why, with the item's index
+        return
+    if width * height > limits.max_image_pixels:
+        raise ScoringRequestError(
+            f"the image has {width} x {height} pixels; the limit is "
+            f"{limits.max_image_pixels} pixels per image",
+            status=413,
+            index=item.index,
+        )

@@ -13,7 +13,8 @@ The probes never wait for the model, and plain scoring never waits for an explan
 explanations run on their own copy of the model, one at a time.
 
 Limits (:class:`~automl_nb.inference.ScoringLimits`, ``automl-vision serve`` options): body
-size (50 MB, 413), images per request (32, 413), JSON depth (32, 400), ``xai_parameters``
+size (50 MB, 413), images per request (32, 413), pixels per image (25 million, 413; a small
+PNG can claim a huge canvas), JSON depth (32, 400), ``xai_parameters``
 ``n_steps`` and ``internal_batch_size`` (200, 400), time per request (120 s, 503) and
 scoring requests at once (16, 503).
 
@@ -47,6 +48,7 @@ from automl_nb.inference._scoring import ScoringItem
 from automl_nb.inference._scoring import ScoringLimits
 from automl_nb.inference._scoring import ScoringRequestError
 from automl_nb.inference._scoring import check_deadline
+from automl_nb.inference._scoring import check_image_pixels
 from automl_nb.inference._scoring import parse_scoring_request
 from automl_nb.inference._scoring import run_with_time_limit
 from automl_nb.inference._scoring import split_xai_parameters
@@ -288,17 +290,14 @@ class ScoringServer:
         }
 
     def _image(self, item: ScoringItem) -> Any:
-        from PIL import Image
-
         from automl_nb.inference._images import load_image
 
+        check_image_pixels(item, self.limits)
         try:
             return load_image(item.image, where=f"input_data.data[{item.index}]")
         except DataError as exc:
             message = exc.problems[0].message if exc.problems else str(exc)
             raise ScoringRequestError(message, index=item.index) from None
-        except Image.DecompressionBombError as exc:
-            raise ScoringRequestError(str(exc), index=item.index) from None
 
     def _explain(self, item: ScoringItem, image: Any) -> dict[str, Any]:
         from automl_nb.explain import as_explainable

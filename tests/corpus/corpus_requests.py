@@ -57,7 +57,13 @@ _SCORING_BAD: dict[str, tuple[str | bytes, tuple[str, ...], int]] = {
     "text-image": (_body(_b64(b"hello world, not an image")), ("input_data.data[0]",), 400),
     "truncated-png": (_body(_b64(png_bytes(64)[:60])), ("input_data.data[0]",), 400),
     "truncated-jpeg": (_body(_b64(jpeg_bytes(64)[:300])), ("input_data.data[0]",), 400),
-    "bomb-png": (_body(_b64(bomb_png())), ("input_data.data[0]", "too large"), 400),
+    "bomb-png": (_body(_b64(bomb_png())), ("input_data.data[0]", "pixels"), 413),
+    "huge-canvas": (_body(_b64(bomb_png(6000, 6000))), ("input_data.data[0]", "6000 x 6000"), 413),
+    "second-canvas": (
+        _body(_b64(png_bytes(8)), _b64(bomb_png(6000, 6000))),
+        ("input_data.data[1]", "limit is 25000000"),
+        413,
+    ),
     "item-deep": (
         _body('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"),
         ("input_data.data[0]", "nested"),
