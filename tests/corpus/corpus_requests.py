@@ -18,6 +18,7 @@ from corpus_files import jpeg_bytes
 from corpus_files import png_bytes
 from corpus_files import write_jsonl
 from corpus_more import converter_cases
+from corpus_more import model_cases
 
 # -- scoring requests ------------------------------------------------------------------------
 
@@ -113,8 +114,17 @@ def subprocess_cases() -> Iterator[Case]:
         "jsonl-cls-line-deep-100000",
         "image-cls-bomb_png",
         "image-det-truncated_jpeg",
+        "predict-model-pickle-code",
+        "explain-out-is-a-file",
     }
-    groups = (job_yaml_cases, mltable_cases, jsonl_line_cases, image_cases, converter_cases)
+    groups = (
+        job_yaml_cases,
+        mltable_cases,
+        jsonl_line_cases,
+        image_cases,
+        converter_cases,
+        model_cases,
+    )
     for group in groups:
         for case in group():
             if case.id in chosen or case.id == "convert-coco-bbox-strings":
