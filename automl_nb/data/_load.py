@@ -121,6 +121,43 @@ def _apply_image_checks(
     return kept
 
 
+def _check_all_images(
+    loaded: dict[str, LabeledImages], modes: dict[str, str], progress: Any
+) -> None:
+    problems: list[Problem] = []
+    for key in loaded:
+        loaded[key] = _apply_image_checks(loaded[key], modes[key], problems, progress)
+    if problems:
+        raise DataError(
+            capped_problems(problems), header=f"{len(problems)} image(s) missing or broken"
+        )
+
+
+def _check_enough(train: LabeledImages) -> None:
+    if len(train) >= MIN_TRAINING_IMAGES:
+        return
+    broken = sum(1 for p in train.dropped if p.path == "image_url")
+    usable = " usable" if broken else ""
+    after = f" after dropping {broken} broken image(s)" if broken else ""
+    raise DataError(
+        Problem(
+            f"training data has {len(train)}{usable} image(s){after}; at least "
+            f"{MIN_TRAINING_IMAGES} are needed",
+            file=train.source,
+            path="training_data",
+        )
+    )
+
+
+def _one_class_warning(train: LabeledImages, target: str) -> Problem:
+    return Problem(
+        f"the training data has one class ({train.labels[0]!r}): every prediction will be "
+        "that class",
+        file=train.source,
+        path=target,
+    )
+
+
 def load_job_data(
     spec: Any,
     *,
@@ -176,26 +213,10 @@ def load_job_data(
         raise DataError(problems, header="the job's data is invalid")
 
     if check_images:
-        for key in loaded:
-            loaded[key] = _apply_image_checks(loaded[key], modes[key], problems, progress)
-        if problems:
-            raise DataError(
-                capped_problems(problems), header=f"{len(problems)} image(s) missing or broken"
-            )
+        _check_all_images(loaded, modes, progress)
     train = loaded["training_data"]
     warnings = [w for data in loaded.values() for w in data.warnings]
-    if len(train) < MIN_TRAINING_IMAGES:
-        broken = sum(1 for p in train.dropped if p.path == "image_url")
-        usable = " usable" if broken else ""
-        after = f" after dropping {broken} broken image(s)" if broken else ""
-        raise DataError(
-            Problem(
-                f"training data has {len(train)}{usable} image(s){after}; at least "
-                f"{MIN_TRAINING_IMAGES} are needed",
-                file=train.source,
-                path="training_data",
-            )
-        )
+    _check_enough(train)
     if "validation_data" in loaded:
         valid = loaded["validation_data"]
     else:
@@ -212,13 +233,6 @@ def load_job_data(
     train.labels = list(labels)
     valid.labels = list(labels)
     if task is Task.CLASSIFICATION and len(labels) == 1:
-        warnings.append(
-            Problem(
-                f"the training data has one class ({labels[0]!r}): every prediction will be "
-                "that class",
-                file=train.source,
-                path=target,
-            )
-        )
+        warnings.append(_one_class_warning(train, target))
     train.warnings, valid.warnings = warnings, []
     return train, valid

@@ -271,6 +271,16 @@ def _parse_convert(doc: _Located, body: Any, where: str, problems: list[Problem]
     return stream
 
 
+def _read_located(file: str) -> _Located:
+    with open(file, "rb") as fh:
+        raw = fh.read()
+    try:
+        text = decode_yaml_bytes(raw, file)
+    except ConfigError as exc:
+        raise DataError(exc.problems) from None
+    return _Located(file, text)
+
+
 def parse_mltable(
     folder: str | os.PathLike[str], *, datastores: Mapping[str, str] | None = None
 ) -> MLTableSpec:
@@ -300,13 +310,7 @@ def parse_mltable(
                     "JSONL path, or add an MLTable file"
                 )
         raise DataError(Problem(f"no {MLTABLE_FILE} file in this folder{hint}", file=folder))
-    with open(file, "rb") as fh:
-        raw = fh.read()
-    try:
-        text = decode_yaml_bytes(raw, file)
-    except ConfigError as exc:
-        raise DataError(exc.problems) from None
-    doc = _Located(file, text)
+    doc = _read_located(file)
     problems: list[Problem] = []
     root = doc.value
     if not isinstance(root, dict):

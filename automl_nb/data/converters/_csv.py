@@ -219,6 +219,11 @@ def read_csv(
         merged = labels_by_path.setdefault(path, [])
         merged.extend(label for label in labels if label not in merged)
 
+    records = _records(labels_by_path, report)
+    return LabeledImages(task=Task.CLASSIFICATION_MULTILABEL, records=records, source=str(src))
+
+
+def _records(labels_by_path: dict[Path, list[str]], report: ConversionReport) -> list[ImageRecord]:
     records: list[ImageRecord] = []
     for path, labels in labels_by_path.items():
         try:
@@ -227,4 +232,4 @@ def read_csv(
             report.skip("unreadable image", path.name)
             continue
         records.append(make_record(path, tuple(labels), width, height))
-    return LabeledImages(task=Task.CLASSIFICATION_MULTILABEL, records=records, source=str(src))
+    return records
