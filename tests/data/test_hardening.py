@@ -137,3 +137,13 @@ def test_voc_clipping_is_noted_and_inverted_boxes_are_errors(tmp_path: Path) -> 
     )
     with pytest.raises(DataError, match="a.xml:1: object.0.: box is inverted"):
         read_format("voc", tmp_path)
+
+
+def test_large_sets_print_progress_on_stderr(tmp_path: Path, capsys) -> None:
+    _png(tmp_path / "a.png", 4)
+    path = str(tmp_path / "a.png")
+    records = [ImageRecord(path, path, "cat", source=f"t.jsonl:{i}") for i in range(1, 201)]
+    assert check_images(records, decode=True, progress=True, workers=2) == []
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "checking images: 10/200" and err[-1] == "checking images: 200/200"
+    assert len(err) == 20
