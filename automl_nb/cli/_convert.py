@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from automl_nb.errors import DataError
+from automl_nb.errors import Problem
 from automl_nb.tasks import TASK_NAMES
 
 HELP = "Convert COCO, VOC, YOLO, image folders, CSV or instance masks to Azure JSONL (and back)."
@@ -64,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
 
     fmt = get_format(args.format)
     src = Path(args.src)
+    output = Path(args.output)
+    if not (_is_jsonl_source(src) and fmt.writer is not None) and output.is_dir():
+        raise DataError(Problem("is a folder; -o names the JSONL file to write", file=str(output)))
     if _is_jsonl_source(src) and fmt.writer is not None:
         written = export(src, fmt.name, args.output, task=args.task)
         if args.json:

@@ -8,7 +8,13 @@ import re
 import sys
 from pathlib import Path
 
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
+
 HELP = "explain a classifier's predictions: attributions (.npy) and 2x2 PNGs per image"
+
+# Past a few hundred steps the attributions no longer change, only time and memory grow.
+MAX_N_STEPS = 1000
 
 _ALGORITHMS = ("xrai", "integrated_gradients", "guided_backprop", "guided_gradcam")
 
@@ -65,9 +71,24 @@ def run(args: argparse.Namespace) -> int:
         "xrai_fast": args.xrai_fast,
     }
     params = {key: value for key, value in params.items() if value is not None}
-    model = as_explainable(args.model_dir, device=args.device)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(
+            Problem(
+                "is an existing file; --out names a folder for the explanations", file=str(out)
+            )
+        )
+    if args.n_steps is not None and not 1 <= args.n_steps <= MAX_N_STEPS:
+        raise ConfigError(
+            Problem(f"must be from 1 to {MAX_N_STEPS}", path="--n-steps", value=str(args.n_steps))
+        )
+    model = as_explainable(args.model_dir, device=args.device)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            Problem(f"cannot create the output folder: {exc.strerror}", file=str(out))
+        ) from None
     summary = []
     for image in args.images:
         result = explain_image(

@@ -39,12 +39,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse request bodies larger than this many MB with 413 (default 50)",
     )
     parser.add_argument(
+        "--max-images",
+        type=int,
+        default=32,
+        help="refuse requests with more images than this with 413 (default 32)",
+    )
+    parser.add_argument(
+        "--max-n-steps",
+        type=int,
+        default=200,
+        help="largest xai_parameters n_steps and internal_batch_size (default 200)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="answer 503 to a request still running after this (default 120)",
+    )
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=16,
+        help="scoring requests served at once; more get 503 (default 16)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="do not log one line per request on stderr"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, print the scoring URL and key, and serve until Ctrl-C."""
+    from automl_nb.inference import ScoringLimits
     from automl_nb.inference import serve
 
     logging.basicConfig(
@@ -58,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
         key=args.key,
         auth_mode="none" if args.no_auth else "key",
         device=args.device,
-        max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+        limits=ScoringLimits(
+            max_body_bytes=max(1, int(args.max_body_mb * 1024 * 1024)),
+            max_images=args.max_images,
+            max_n_steps=args.max_n_steps,
+            request_timeout_s=args.request_timeout,
+            max_concurrent_requests=args.max_concurrent,
+        ),
     )
     return 0

@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
                 datastore_mapping(parse_datastore_mapping(item, origin="--datastore"))
             )
         spec = load_job_with_overrides(args)
-        train, valid = load_job_data(spec, datastores=datastores, check_images=not args.no_images)
+        train, valid = load_job_data(
+            spec, datastores=datastores, check_images=not args.no_images, progress=True
+        )
     except LocatedError as exc:
         if exc.header:
             print(f"error: {exc.header}", file=sys.stderr)
@@ -113,5 +115,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{prefix}{problem}", file=sys.stderr)
         return 1
+    for warning in train.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print("\n".join(_summary(spec, train, valid, images_checked=not args.no_images)))
     return 0

@@ -15,6 +15,7 @@ from automl_nb.config._report import Reporter
 from automl_nb.config._validate import validate_job
 from automl_nb.config._yaml import Located
 from automl_nb.config._yaml import Mark
+from automl_nb.config._yaml import decode_yaml_bytes
 from automl_nb.config._yaml import load_located
 from automl_nb.config._yaml import parse_scalar
 from automl_nb.errors import ConfigError
@@ -38,13 +39,13 @@ def read_source(source: Any, name: str | None = None) -> tuple[Located, str | No
     ):
         path = os.fspath(source)
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(path, "rb") as handle:
+                raw = handle.read()
         except OSError as exc:
             raise ConfigError(
                 Problem(f"cannot read the job file: {exc.strerror}", file=path)
             ) from None
-        return load_located(text, path), path
+        return load_located(decode_yaml_bytes(raw, path), path), path
     if isinstance(source, str):
         return load_located(source, name), None
     raise ConfigError(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import sys
+from collections.abc import Callable
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -104,18 +106,41 @@ def open_image(path: str | os.PathLike[str]) -> Image.Image:
         raise DataError(Problem("image path is a folder, not a file", file=path)) from None
     except UnidentifiedImageError:
         raise DataError(Problem("not an image file Pillow can decode", file=path)) from None
+    except Image.DecompressionBombError as exc:
+        raise DataError(Problem(bomb_message(exc), file=path)) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise DataError(Problem(f"cannot decode image: {exc}", file=path)) from None
 
 
+def bomb_message(exc: Exception) -> str:
+    """The message for Pillow's ``DecompressionBombError``: the image claims too many pixels."""
+    return (
+        f"image too large to decode safely ({exc}); images over "
+        f"{2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels are refused"
+    )
+
+
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """``(width, height)`` of an image from its header, after EXIF orientation."""
+    """``(width, height)`` of an image from its header, after EXIF orientation.
+
+    Raises:
+        DataError: The file is missing, not an image, or claims too many pixels.
+    """
     image = open_image(path) if is_url(os.fspath(path)) else None
     if image is not None:
         return image.size
-    with Image.open(path) as handle:
-        width, height = handle.size
-        orientation = handle.getexif().get(0x0112, 1)
+    try:
+        with Image.open(path) as handle:
+            width, height = handle.size
+            orientation = handle.getexif().get(0x0112, 1)
+    except FileNotFoundError:
+        raise DataError(Problem("image not found", file=os.fspath(path))) from None
+    except Image.DecompressionBombError as exc:
+        raise DataError(Problem(bomb_message(exc), file=os.fspath(path))) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DataError(
+            Problem(f"cannot read image header: {exc}", file=os.fspath(path))
+        ) from None
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
@@ -136,24 +161,38 @@ def check_image(path: str, *, decode: bool = False) -> str | None:
         decode: Decode all pixels (catches truncated files; slower) instead of checking the
             header and, for PNG, the chunk checksums.
     """
+    if not is_url(path):
+        if not os.path.exists(path):
+            return "image file not found"
+        if os.path.isdir(path):
+            return "image path is a folder, not a file"
     if decode or is_url(path):
         try:
             open_image(path)
         except DataError as exc:
             return exc.problems[0].message
         return None
-    if not os.path.exists(path):
-        return "image file not found"
-    if os.path.isdir(path):
-        return "image path is a folder, not a file"
     try:
         with Image.open(path) as image:
             image.verify()
     except UnidentifiedImageError:
         return "not an image file Pillow can decode"
+    except Image.DecompressionBombError as exc:
+        return bomb_message(exc)
     except (OSError, SyntaxError, ValueError) as exc:
         return f"cannot decode image: {exc}"
     return None
+
+
+def _progress_printer(total: int) -> Callable[[int, int], None]:
+    """Report ``done/total`` on stderr about every 5 % (only for sets of 200 images or more)."""
+    step = max(1, total // 20)
+
+    def report(done: int, total: int) -> None:
+        if total >= 200 and (done % step == 0 or done == total):
+            print(f"checking images: {done}/{total}", file=sys.stderr, flush=True)
+
+    return report
 
 
 def check_images(
@@ -161,6 +200,7 @@ def check_images(
     *,
     workers: int | None = None,
     decode: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> list[Problem]:
     """Check that each record's image exists and decodes.
 
@@ -169,6 +209,8 @@ def check_images(
         workers: Threads used (file access is I/O bound); default ``min(32, 4 * CPUs)``.
         decode: Decode every image fully instead of verifying headers (slower, catches
             truncated files).
+        progress: ``True`` prints ``checking images: done/total`` on stderr for large sets;
+            a callable gets ``(done, total)`` after each image.
 
     Returns:
         One :class:`Problem` per bad image, located at the record's ``file:line``, field
@@ -178,11 +220,19 @@ def check_images(
     if workers is None:
         workers = min(32, 4 * (os.cpu_count() or 1))
     paths = [r.path for r in records]
+    report = _progress_printer(len(paths)) if progress is True else progress or None
+    reasons: list[str | None] = []
     if len(records) <= 1 or workers <= 1:
-        reasons = [check_image(p, decode=decode) for p in paths]
+        for path in paths:
+            reasons.append(check_image(path, decode=decode))
+            if report:
+                report(len(reasons), len(paths))
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            reasons = list(pool.map(lambda p: check_image(p, decode=decode), paths))
+            for reason in pool.map(lambda p: check_image(p, decode=decode), paths):
+                reasons.append(reason)
+                if report:
+                    report(len(reasons), len(paths))
     problems = []
     for record, reason in zip(records, reasons):
         if reason is None:

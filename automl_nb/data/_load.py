@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,8 +100,10 @@ def _first_record_with(data: LabeledImages, name: str) -> Problem:
     return Problem(f"label {name!r} is in the validation data only", file=data.source)
 
 
-def _apply_image_checks(data: LabeledImages, mode: str, problems: list[Problem]) -> LabeledImages:
-    found = _check_images(data)
+def _apply_image_checks(
+    data: LabeledImages, mode: str, problems: list[Problem], progress: Any
+) -> LabeledImages:
+    found = _check_images(data, decode=True, progress=progress)
     if not found:
         return data
     if mode == "error":
@@ -114,7 +117,45 @@ def _apply_image_checks(data: LabeledImages, mode: str, problems: list[Problem])
             keep.append(index)
     kept = data.subset(keep)
     kept.dropped = [*data.dropped, *found]
+    kept.warnings = list(data.warnings)
     return kept
+
+
+def _check_all_images(
+    loaded: dict[str, LabeledImages], modes: dict[str, str], progress: Any
+) -> None:
+    problems: list[Problem] = []
+    for key in loaded:
+        loaded[key] = _apply_image_checks(loaded[key], modes[key], problems, progress)
+    if problems:
+        raise DataError(
+            capped_problems(problems), header=f"{len(problems)} image(s) missing or broken"
+        )
+
+
+def _check_enough(train: LabeledImages) -> None:
+    if len(train) >= MIN_TRAINING_IMAGES:
+        return
+    broken = sum(1 for p in train.dropped if p.path == "image_url")
+    usable = " usable" if broken else ""
+    after = f" after dropping {broken} broken image(s)" if broken else ""
+    raise DataError(
+        Problem(
+            f"training data has {len(train)}{usable} image(s){after}; at least "
+            f"{MIN_TRAINING_IMAGES} are needed",
+            file=train.source,
+            path="training_data",
+        )
+    )
+
+
+def _one_class_warning(train: LabeledImages, target: str) -> Problem:
+    return Problem(
+        f"the training data has one class ({train.labels[0]!r}): every prediction will be "
+        "that class",
+        file=train.source,
+        path=target,
+    )
 
 
 def load_job_data(
@@ -122,6 +163,7 @@ def load_job_data(
     *,
     datastores: Mapping[str, str] | None = None,
     check_images: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> tuple[LabeledImages, LabeledImages]:
     """Read a job's training and validation data and apply the job-level checks.
 
@@ -134,11 +176,16 @@ def load_job_data(
         spec: A :class:`automl_nb.config.JobSpec`.
         datastores: ``{datastore name: local folder}`` for ``azureml://`` URIs; defaults to
             the ``AUTOML_NB_DATASTORES`` environment variable.
-        check_images: Also check that every image exists and decodes. Broken images are
-            errors, or are dropped where the data says ``invalid_lines: drop``.
+        check_images: Also decode every image fully (truncated files and decompression
+            bombs are caught). Broken images are errors, or are dropped where the data says
+            ``invalid_lines: drop``.
+        progress: Image-check progress: ``True`` prints it on stderr for large sets, a
+            callable gets ``(done, total)``.
 
     Returns:
         ``(train, valid)``, both with the same sorted ``labels`` (the training classes).
+        ``train.warnings`` lists legal but suspicious input of both (the same image on two
+        lines, a classification job with one class).
 
     Raises:
         DataError: Unreadable or invalid data, fewer than 10 training images, labels that
@@ -166,25 +213,10 @@ def load_job_data(
         raise DataError(problems, header="the job's data is invalid")
 
     if check_images:
-        for key in loaded:
-            loaded[key] = _apply_image_checks(loaded[key], modes[key], problems)
-        if problems:
-            raise DataError(
-                capped_problems(problems), header=f"{len(problems)} image(s) missing or broken"
-            )
+        _check_all_images(loaded, modes, progress)
     train = loaded["training_data"]
-    if len(train) < MIN_TRAINING_IMAGES:
-        broken = sum(1 for p in train.dropped if p.path == "image_url")
-        usable = " usable" if broken else ""
-        after = f" after dropping {broken} broken image(s)" if broken else ""
-        raise DataError(
-            Problem(
-                f"training data has {len(train)}{usable} image(s){after}; at least "
-                f"{MIN_TRAINING_IMAGES} are needed",
-                file=train.source,
-                path="training_data",
-            )
-        )
+    warnings = [w for data in loaded.values() for w in data.warnings]
+    _check_enough(train)
     if "validation_data" in loaded:
         valid = loaded["validation_data"]
     else:
@@ -200,4 +232,7 @@ def load_job_data(
         raise DataError([_first_record_with(valid, name) for name in unknown])
     train.labels = list(labels)
     valid.labels = list(labels)
+    if task is Task.CLASSIFICATION and len(labels) == 1:
+        warnings.append(_one_class_warning(train, target))
+    train.warnings, valid.warnings = warnings, []
     return train, valid

@@ -26,11 +26,14 @@ from typing import Any
 
 import yaml
 
+from automl_nb.config._yaml import compose_bounded
+from automl_nb.config._yaml import decode_yaml_bytes
 from automl_nb.data._jsonl import check_invalid_lines
 from automl_nb.data._jsonl import read_jsonl_files
 from automl_nb.data._records import LabeledImages
 from automl_nb.data._sources import is_url
 from automl_nb.data._sources import resolve_image_url
+from automl_nb.errors import ConfigError
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
 from automl_nb.tasks import Task
@@ -89,12 +92,7 @@ class _Located:
         self.file = file
         self.lines: dict[str, int] = {}
         try:
-            loader = yaml.SafeLoader(text)
-            try:
-                node = loader.get_single_node()
-                self.value: Any = loader.construct_document(node) if node is not None else None
-            finally:
-                loader.dispose()
+            node, self.value = compose_bounded(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise DataError(
@@ -106,18 +104,21 @@ class _Located:
                 )
             ) from None
         if node is not None:
-            self._walk(node, "")
+            self._walk(node, "", set())
 
-    def _walk(self, node: yaml.Node, path: str) -> None:
+    def _walk(self, node: yaml.Node, path: str, seen: set[int]) -> None:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:  # an aliased node is walked once, not once per alias
+            return
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 child = f"{path}.{key.value}" if path else str(key.value)
                 self.lines[child] = key.start_mark.line + 1
-                self._walk(value, child)
+                self._walk(value, child, seen)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self._walk(item, f"{path}[{index}]")
+                self._walk(item, f"{path}[{index}]", seen)
 
     def problem(
         self, message: str, path: str, value: Any = ..., suggestion: str | None = None
@@ -270,6 +271,16 @@ def _parse_convert(doc: _Located, body: Any, where: str, problems: list[Problem]
     return stream
 
 
+def _read_located(file: str) -> _Located:
+    with open(file, "rb") as fh:
+        raw = fh.read()
+    try:
+        text = decode_yaml_bytes(raw, file)
+    except ConfigError as exc:
+        raise DataError(exc.problems) from None
+    return _Located(file, text)
+
+
 def parse_mltable(
     folder: str | os.PathLike[str], *, datastores: Mapping[str, str] | None = None
 ) -> MLTableSpec:
@@ -299,8 +310,7 @@ def parse_mltable(
                     "JSONL path, or add an MLTable file"
                 )
         raise DataError(Problem(f"no {MLTABLE_FILE} file in this folder{hint}", file=folder))
-    with open(file, encoding="utf-8") as fh:
-        doc = _Located(file, fh.read())
+    doc = _read_located(file)
     problems: list[Problem] = []
     root = doc.value
     if not isinstance(root, dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from typing import Union
 
+from automl_nb.errors import DataError
 from automl_nb.errors import Problem
 from automl_nb.tasks import Task
 
@@ -94,7 +96,9 @@ class ImageRecord:
         """The class names this record mentions (each once per object or label)."""
         if isinstance(self.label, str):
             return (self.label,)
-        return tuple(item.label if isinstance(item, ObjectAnnotation) else item for item in self.label)
+        return tuple(
+            item.label if isinstance(item, ObjectAnnotation) else item for item in self.label
+        )
 
     def to_json(self, *, image_url: str | None = None) -> dict[str, Any]:
         """The Azure JSONL form of this record; ``image_url`` overrides the stored one."""
@@ -112,7 +116,8 @@ class ImageRecord:
             out["label"] = self.label
         else:
             out["label"] = [
-                item.to_json() if isinstance(item, ObjectAnnotation) else item for item in self.label
+                item.to_json() if isinstance(item, ObjectAnnotation) else item
+                for item in self.label
             ]
         return out
 
@@ -127,6 +132,7 @@ class LabeledImages:
         labels: Sorted class names (the model's class index order).
         source: Where the records came from (a JSONL path or an MLTable folder).
         dropped: Problems of lines dropped under ``invalid_lines: drop``.
+        warnings: Legal but suspicious input (the same image on two lines, one class).
     """
 
     task: Task
@@ -134,6 +140,7 @@ class LabeledImages:
     labels: list[str] = field(default_factory=list)
     source: str | None = None
     dropped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.labels:
@@ -163,7 +170,10 @@ class LabeledImages:
 
 
 def write_jsonl(
-    records: Iterable[ImageRecord], path: str | os.PathLike[str], *, relative_to_output: bool = True
+    records: Iterable[ImageRecord],
+    path: str | os.PathLike[str],
+    *,
+    relative_to_output: bool = True,
 ) -> Path:
     """Write records as Azure JSONL.
 
@@ -175,14 +185,36 @@ def write_jsonl(
 
     Returns:
         The path written.
+
+    Raises:
+        DataError: A record holds a NaN or infinite number (nothing is written then).
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     base = out.parent.resolve()
-    with out.open("w", encoding="utf-8") as fh:
-        for record in records:
-            url = record.image_url
-            if relative_to_output and "://" not in record.path:
-                url = os.path.relpath(Path(record.path).resolve(), base).replace(os.sep, "/")
-            fh.write(json.dumps(record.to_json(image_url=url)) + "\n")
+    lines = []
+    for record in records:
+        url = record.image_url
+        if relative_to_output and "://" not in record.path:
+            url = os.path.relpath(Path(record.path).resolve(), base).replace(os.sep, "/")
+        try:
+            lines.append(json.dumps(record.to_json(image_url=url), allow_nan=False) + "\n")
+        except ValueError:
+            raise DataError(
+                Problem(
+                    "a coordinate is not a finite number (NaN or infinity); nothing was written",
+                    file=record.source or record.image_url,
+                )
+            ) from None
+    # Through a temporary file: a failed write never leaves a half-written JSONL behind.
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.writelines(lines)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return out

@@ -21,6 +21,7 @@ from automl_nb.inference._predictor import predict
 from automl_nb.inference._schema import SchemaError
 from automl_nb.inference._schema import prediction_problems
 from automl_nb.inference._schema import validate_prediction
+from automl_nb.inference._scoring import ScoringLimits
 from automl_nb.inference._scoring import ScoringRequestError
 from automl_nb.inference._scoring import parse_scoring_request
 from automl_nb.inference._server import ScoringServer
@@ -32,6 +33,7 @@ from automl_nb.inference._settings import setting_names
 __all__ = [
     "LoadedModel",
     "SchemaError",
+    "ScoringLimits",
     "ScoringRequestError",
     "ScoringServer",
     "canonical_setting_name",

@@ -22,7 +22,11 @@ def _from_bytes(data: bytes, where: str) -> Image.Image:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             return _to_rgb(image)
-    except (OSError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:
+        from automl_nb.data._images import bomb_message
+
+        raise DataError(Problem(bomb_message(exc), path=where)) from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise DataError(Problem(f"cannot decode image bytes: {exc}", path=where)) from None
 
 

@@ -235,18 +235,96 @@ def read_json(path: Path, what: str) -> Any:
         raise ModelError(
             f"{path.parent}: not a model folder ({what} {path.name} is missing)"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(
+            f"{path}: not UTF-8 JSON text ({exc.reason} at byte {exc.start})"
+        ) from None
+    except RecursionError:
+        raise ModelError(f"{path}: invalid JSON (nested too deeply)") from None
     except json.JSONDecodeError as exc:
         raise ModelError(f"{path}: invalid JSON ({exc})") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
 
 
 def read_model_file(model_dir: Path, map_location: Any = "cpu") -> dict[str, Any]:
-    """Read ``model.pt`` (weights only; no pickled code runs)."""
+    """Read ``model.pt`` with ``weights_only=True``: tensors and plain containers only.
+
+    A file that needs anything else to load (pickled classes or functions, as a tampered
+    or foreign file may hold) is refused before any of it runs.
+
+    Raises:
+        ModelError: The file is missing, not a torch file, holds objects other than weights,
+            or is not the dict :func:`save_model_dir` writes.
+    """
+    import pickle
+
     import torch
 
     path = model_dir / MODEL_FILE
     if not path.is_file():
         raise ModelError(f"{model_dir}: not a model folder ({MODEL_FILE} is missing)")
-    payload = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(payload, dict) or "state_dict" not in payload:
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"{path}: refused to load: the file holds objects other than weights, which "
+            f"could run code ({first[:200]})"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"{path}: not a model file written by automl-nb (torch cannot read it: {first[:200]})"
+        ) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("state_dict"), dict):
         raise ModelError(f"{path}: expected a dict with 'state_dict', 'model_name', 'task'")
+    if not all(isinstance(v, torch.Tensor) for v in payload["state_dict"].values()):
+        raise ModelError(f"{path}: 'state_dict' must map parameter names to tensors")
     return payload
+
+
+def read_model_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """``(payload, settings, labels)`` of a model folder, each checked for its shape.
+
+    ``payload["model_name"]``, ``payload["task"]`` and ``payload["num_classes"]`` are
+    filled from ``settings.json`` where ``model.pt`` lacks them.
+
+    Raises:
+        ModelError: A missing, unreadable or inconsistent file, named in the message.
+    """
+    payload = read_model_file(folder)
+    settings = read_json(folder / SETTINGS_FILE, "settings")
+    labels = read_json(folder / LABELS_FILE, "labels")
+    if not isinstance(settings, dict):
+        raise ModelError(f"{folder / SETTINGS_FILE}: expected a JSON object of settings")
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        raise ModelError(f"{folder / LABELS_FILE}: expected a non-empty JSON list of class names")
+    model_name = payload.get("model_name") or settings.get("model_name")
+    if not isinstance(model_name, str) or not model_name.strip():
+        raise ModelError(f"{folder / MODEL_FILE}: no model_name (nor in {SETTINGS_FILE})")
+    try:
+        task = as_task(payload.get("task") or settings.get("task"))
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"{folder / MODEL_FILE}: task: {exc}") from None
+    num_classes = payload.get("num_classes") or len(labels)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ModelError(
+            f"{folder / MODEL_FILE}: num_classes must be a positive integer (got {num_classes!r})"
+        )
+    if num_classes != len(labels):
+        raise ModelError(
+            f"{folder}: {LABELS_FILE} has {len(labels)} labels but the model has "
+            f"{num_classes} classes"
+        )
+    for key in ("model_kwargs", "frozen_batchnorm"):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            raise ModelError(f"{folder / MODEL_FILE}: {key} must be a mapping")
+    from automl_nb.models import get_model_cfg
+
+    try:
+        get_model_cfg(model_name, task)
+    except (ModelError, ValueError, KeyError) as exc:
+        raise ModelError(f"{folder / MODEL_FILE}: {exc}") from None
+    payload = {**payload, "model_name": model_name, "task": task, "num_classes": num_classes}
+    return payload, settings, labels

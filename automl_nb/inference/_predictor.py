@@ -14,10 +14,8 @@ from typing import Any
 from automl_nb.errors import ModelError
 from automl_nb.inference._images import as_image_list
 from automl_nb.inference._images import load_image
-from automl_nb.inference._model_dir import LABELS_FILE
-from automl_nb.inference._model_dir import SETTINGS_FILE
-from automl_nb.inference._model_dir import read_json
-from automl_nb.inference._model_dir import read_model_file
+from automl_nb.inference._model_dir import MODEL_FILE
+from automl_nb.inference._model_dir import read_model_folder
 from automl_nb.inference._model_dir import restore_frozen_batchnorm
 from automl_nb.inference._polygons import mask_to_polygons
 from automl_nb.inference._polygons import normalise_polygons
@@ -431,17 +429,8 @@ def load_model(
     for inner in ("best_model", "model"):
         if not (folder / "model.pt").is_file() and (folder / inner / "model.pt").is_file():
             folder = folder / inner
-    payload = read_model_file(folder)
-    settings = read_json(folder / SETTINGS_FILE, "settings")
-    labels = read_json(folder / LABELS_FILE, "labels")
-    model_name = str(payload.get("model_name") or settings.get("model_name"))
-    task = as_task(payload.get("task") or settings.get("task"))
-    num_classes = int(payload.get("num_classes") or len(labels))
-    if num_classes != len(labels):
-        raise ModelError(
-            f"{folder}: {LABELS_FILE} has {len(labels)} labels but the model has "
-            f"{num_classes} classes"
-        )
+    payload, settings, labels = read_model_folder(folder)
+    model_name, task, num_classes = payload["model_name"], payload["task"], payload["num_classes"]
     # Settings written by other tools may miss some keys: complete them with the defaults.
     base = default_inference_settings(task, model_name)
     saved = {k: v for k, v in settings.items() if k in base and k not in ("model_name", "task")}
@@ -458,14 +447,17 @@ def load_model(
             if key in resolved:
                 kwargs.setdefault(key, resolved[key])
         kwargs.setdefault("box_detections_per_img", resolved.get("box_detections_per_img"))
-    model = create_model(
-        model_name, task=task, num_classes=num_classes, pretrained=False, **kwargs
-    )
-    restore_frozen_batchnorm(model, payload["state_dict"], payload.get("frozen_batchnorm"))
     try:
+        model = create_model(
+            model_name, task=task, num_classes=num_classes, pretrained=False, **kwargs
+        )
+        restore_frozen_batchnorm(model, payload["state_dict"], payload.get("frozen_batchnorm"))
         model.load_state_dict(payload["state_dict"])
-    except RuntimeError as exc:
-        raise ModelError(f"{folder}: the saved weights do not fit {model_name!r}: {exc}") from None
+    except (RuntimeError, TypeError, ValueError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise ModelError(
+            f"{folder / MODEL_FILE}: the saved weights do not fit {model_name!r}: {first}"
+        ) from None
     device = torch.device(device or _default_device())
     model.to(device)
     return LoadedModel(

@@ -15,15 +15,69 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
+import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import TypeVar
 
 from automl_nb.errors import AutoMLError
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
+
+T = TypeVar("T")
 
 # Keys of ``xai_parameters`` that choose what is returned; the rest go to the explainer.
 _XAI_OUTPUT_KEYS = ("xai_algorithm", "visualizations", "attributions")
+
+
+@dataclass(frozen=True)
+class ScoringLimits:
+    """What one scoring request may ask for; past a limit it is refused, never slow.
+
+    Attributes:
+        max_body_bytes: Larger bodies are refused with 413 (default 50 MB).
+        max_images: Images (``input_data.data`` items) per request (default 32); 413 past it.
+        max_n_steps: Largest ``xai_parameters.n_steps`` (default 200; attributions converge
+            after about 50); also the largest ``internal_batch_size``. 400 past it.
+        max_json_depth: Deepest nesting of the JSON body (default 32; a valid request needs
+            6). 400 past it.
+        request_timeout_s: Seconds a request may take (default 120); the client gets 503
+            then, and the work stops at the next image.
+        max_concurrent_requests: Scoring requests served at once (default 16); more get 503.
+        max_image_pixels: Pixels one image may have (default 25 million, e.g. 5000 x 5000);
+            read from the header before decoding, 413 past it.
+    """
+
+    max_body_bytes: int = 50 * 1024 * 1024
+    max_images: int = 32
+    max_n_steps: int = 200
+    max_json_depth: int = 32
+    request_timeout_s: float = 120.0
+    max_concurrent_requests: int = 16
+    max_image_pixels: int = 25_000_000
+
+    def __post_init__(self) -> None:
+        names = ("max_body_bytes", "max_images", "max_n_steps", "max_json_depth")
+        for name in (*names, "max_image_pixels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(
+                    Problem("must be a positive integer", path=name, value=repr(value))
+                )
+        if not (isinstance(self.request_timeout_s, (int, float)) and self.request_timeout_s > 0):
+            raise ConfigError(
+                Problem(
+                    "must be a positive number of seconds",
+                    path="request_timeout_s",
+                    value=repr(self.request_timeout_s),
+                )
+            )
+        if self.max_concurrent_requests < 1:
+            raise ConfigError(Problem("must be at least 1", path="max_concurrent_requests"))
 
 
 class ScoringRequestError(AutoMLError):
@@ -82,16 +136,42 @@ def _decode_base64(text: str, index: int) -> bytes:
     return data
 
 
+def _depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests lists and objects, counted up to ``limit + 1``."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, Mapping):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if level <= limit:
+                stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
+def _loads(text: str | bytes, what: str, index: int | None, limit: int = 32) -> Any:
+    """JSON text parsed, refusing bodies nested deeper than ``limit`` (``what`` names it)."""
+    prefix = f"{what}: " if what else ""
+    try:
+        value = json.loads(text)
+        too_deep = _depth(value, limit) > limit
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScoringRequestError(f"{prefix}not valid JSON: {exc}", index=index) from None
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise ScoringRequestError(f"{prefix}JSON nested more than {limit} levels", index=index)
+    return value
+
+
 def _parse_item(raw: Any, index: int, column: int) -> ScoringItem:
     if isinstance(raw, list):  # a pandas "split" row
         if not raw or column >= len(raw):
             raise ScoringRequestError("row has no image column", index=index)
         raw = raw[column]
     if isinstance(raw, str) and raw.lstrip().startswith("{"):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ScoringRequestError(f"not valid JSON: {exc.msg}", index=index) from None
+        raw = _loads(raw, "", index)
     if isinstance(raw, str):
         return ScoringItem(index, _decode_base64(raw, index))
     if not isinstance(raw, Mapping):
@@ -106,29 +186,28 @@ def _parse_item(raw: Any, index: int, column: int) -> ScoringItem:
         explain = explain.strip().lower() == "true"
     params = raw.get("xai_parameters") or {}
     if isinstance(params, str):
-        try:
-            params = json.loads(params)
-        except json.JSONDecodeError as exc:
-            raise ScoringRequestError(
-                f"xai_parameters: not valid JSON: {exc.msg}", index=index
-            ) from None
+        params = _loads(params, "xai_parameters", index)
     if not isinstance(params, Mapping):
         raise ScoringRequestError("xai_parameters must be an object", index=index)
     return ScoringItem(index, _decode_base64(image, index), bool(explain), dict(params))
 
 
-def parse_scoring_request(body: bytes | str) -> list[ScoringItem]:
+def parse_scoring_request(
+    body: bytes | str, limits: ScoringLimits | None = None
+) -> list[ScoringItem]:
     """The images of an Azure scoring request body.
 
     Args:
         body: The raw JSON body.
+        limits: The request limits (JSON depth, images per request, ``n_steps``); the
+            defaults of :class:`ScoringLimits` when None.
 
     Returns:
         One :class:`ScoringItem` per ``input_data.data`` item, in order.
 
     Raises:
-        ScoringRequestError: The body is not JSON, has no ``input_data.data`` list, or an
-            item is not a base64 image (the error names the item's index).
+        ScoringRequestError: The body is not JSON, has no ``input_data.data`` list, is past
+            a limit, or an item is not a base64 image (the error names the item's index).
 
     Example:
         >>> items = parse_scoring_request(
@@ -137,10 +216,8 @@ def parse_scoring_request(body: bytes | str) -> list[ScoringItem]:
         >>> items[0].index, items[0].image, items[0].explain
         (0, b'hi', False)
     """
-    try:
-        request = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ScoringRequestError(f"the body is not valid JSON: {exc}") from None
+    limits = limits or ScoringLimits()
+    request = _loads(body, "the body", None, limits.max_json_depth)
     if not isinstance(request, Mapping) or "input_data" not in request:
         raise ScoringRequestError(
             'expected {"input_data": {"columns": ["image"], "data": ["<base64 image>", ...]}}'
@@ -159,7 +236,34 @@ def parse_scoring_request(body: bytes | str) -> list[ScoringItem]:
     data = input_data["data"]
     if not data:
         raise ScoringRequestError("input_data.data is empty")
-    return [_parse_item(raw, i, column) for i, raw in enumerate(data)]
+    if len(data) > limits.max_images:
+        raise ScoringRequestError(
+            f"input_data.data has {len(data)} images; the limit is {limits.max_images} per "
+            "request",
+            status=413,
+        )
+    items = [_parse_item(raw, i, column) for i, raw in enumerate(data)]
+    for item in items:
+        if item.explain:
+            _check_xai_limits(item, limits.max_n_steps)
+    return items
+
+
+def _check_xai_limits(item: ScoringItem, max_n_steps: int) -> None:
+    for name, low in (("n_steps", 1), ("internal_batch_size", 1)):
+        value = item.xai_parameters.get(name)
+        if value is None:
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not low <= value <= max_n_steps
+        ):
+            raise ScoringRequestError(
+                f"xai_parameters.{name}: must be an integer from {low} to {max_n_steps} "
+                f"(got {value!r})",
+                index=item.index,
+            )
 
 
 def split_xai_parameters(params: Mapping[str, Any]) -> tuple[str, bool, bool, dict[str, Any]]:
@@ -172,3 +276,65 @@ def split_xai_parameters(params: Mapping[str, Any]) -> tuple[str, bool, bool, di
         bool(params.get("attributions", False)),
         rest,
     )
+
+
+def check_deadline(deadline: float, limits: ScoringLimits) -> None:
+    """Raise the 503 "past the time limit" error when ``time.monotonic()`` is past
+    ``deadline``."""
+    if time.monotonic() > deadline:
+        raise ScoringRequestError(
+            f"the request took longer than the limit of {limits.request_timeout_s:g} s; "
+            "send fewer images or a smaller n_steps",
+            status=503,
+        )
+
+
+def run_with_time_limit(work: Callable[[], T], limits: ScoringLimits) -> T:
+    """``work()`` in a background thread, waiting at most ``limits.request_timeout_s``.
+
+    Raises:
+        ScoringRequestError: 503 when the time is up (``work`` itself should stop at its
+            next :func:`check_deadline`); whatever ``work`` raised otherwise.
+    """
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["out"] = work()
+        except BaseException as exc:  # handed to the waiting thread below
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, name="automl-nb-score", daemon=True)
+    worker.start()
+    worker.join(limits.request_timeout_s)
+    if worker.is_alive():
+        check_deadline(0.0, limits)
+    if "error" in result:
+        raise result["error"]
+    return result["out"]
+
+
+def check_image_pixels(item: ScoringItem, limits: ScoringLimits) -> None:
+    """Refuse an image whose header claims more than ``limits.max_image_pixels`` (413).
+
+    Only the header is read: a few hundred bytes of PNG can claim a canvas of gigabytes.
+    Images Pillow cannot open are left to the decoder, which names the problem.
+    """
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(item.image)) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        width, height = limits.max_image_pixels + 1, 1
+    except Exception:  # not an image: the decoder says why, with the item's index
+        return
+    if width * height > limits.max_image_pixels:
+        raise ScoringRequestError(
+            f"the image has {width} x {height} pixels; the limit is "
+            f"{limits.max_image_pixels} pixels per image",
+            status=413,
+            index=item.index,
+        )

@@ -7,15 +7,27 @@ Routes:
   ``auth_mode="none"``.
 * ``GET /`` and ``GET /health``: ``{"status": "healthy"}`` without a key, as a liveness probe;
   with a valid key the answer adds the model (name, task, labels).
+* ``GET /ready``: ``{"status": "ready", "explanations_running": n}``, a readiness probe.
+
+The probes never wait for the model, and plain scoring never waits for an explanation: the
+explanations run on their own copy of the model, one at a time.
+
+Limits (:class:`~automl_nb.inference.ScoringLimits`, ``automl-vision serve`` options): body
+size (50 MB, 413), images per request (32, 413), pixels per image (25 million, 413; a small
+PNG can claim a huge canvas), JSON depth (32, 400), ``xai_parameters``
+``n_steps`` and ``internal_batch_size`` (200, 400), time per request (120 s, 503) and
+scoring requests at once (16, 503).
 
 Errors are JSON ``{"error": ..., "status": ..., "index"?: ...}``: 400 for a bad body or image
 (``index`` names the ``data`` item), 401 for a missing or wrong key, 404, 405, 411, 413 for a
-body over ``max_body_bytes``, and 500 for an unexpected failure (logged with its traceback,
-which the client never sees).
+body or image count over a limit, 503 when busy or past the time limit, and 500 for an
+unexpected failure (logged with its traceback, which the client never sees).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hmac
 import ipaddress
 import json
@@ -24,6 +36,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -32,13 +45,17 @@ from automl_nb.errors import ConfigError
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
 from automl_nb.inference._scoring import ScoringItem
+from automl_nb.inference._scoring import ScoringLimits
 from automl_nb.inference._scoring import ScoringRequestError
+from automl_nb.inference._scoring import check_deadline
+from automl_nb.inference._scoring import check_image_pixels
 from automl_nb.inference._scoring import parse_scoring_request
+from automl_nb.inference._scoring import run_with_time_limit
 from automl_nb.inference._scoring import split_xai_parameters
 
 logger = logging.getLogger("automl_nb.serve")
 
-DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = ScoringLimits.max_body_bytes
 AUTH_MODES = ("key", "none")
 
 
@@ -94,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         app = self.server.app
+        if self._path() == "/ready":
+            self._send_json(200, {"status": "ready", "explanations_running": app.explaining})
+            return
         if self._path() not in ("/", "/health"):
             self._send_error(ScoringRequestError(f"no route {self._path()}", status=404))
             return
@@ -124,9 +144,15 @@ class _Handler(BaseHTTPRequestHandler):
             message = f"the body has {int(length)} bytes; the limit is {app.max_body_bytes}"
             self._send_error(ScoringRequestError(message, status=413))
             return
-        body = self.rfile.read(int(length))
+        if not app.request_slots.acquire(blocking=False):
+            self._drain(1 << 20)
+            self.close_connection = True
+            message = f"busy: {app.limits.max_concurrent_requests} requests are being scored"
+            self._send_error(ScoringRequestError(message, status=503), {"Retry-After": "1"})
+            return
         try:
-            result = app.score(body)
+            body = self.rfile.read(int(length))
+            result = app.score_with_time_limit(body)
         except ScoringRequestError as error:
             self._send_error(error)
             return
@@ -137,6 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send_error(error)
             return
+        finally:
+            app.request_slots.release()
         self._send_json(200, result)
 
     def do_PUT(self) -> None:  # noqa: N802
@@ -154,7 +182,9 @@ class _Handler(BaseHTTPRequestHandler):
 class ScoringServer:
     """A trained model behind a local HTTP endpoint with the Azure scoring protocol.
 
-    The model is loaded once; requests are served in threads and take turns on the model.
+    The model is loaded once; requests are served in threads. Plain predictions take turns
+    on the model; explanations take turns on a copy of it, so neither waits for the other,
+    and the probes wait for neither.
 
     Args:
         model_dir: A model folder (or a job/trial folder holding one), or a ``LoadedModel``.
@@ -166,9 +196,13 @@ class ScoringServer:
         auth_mode: ``"key"`` (default, as Azure) or ``"none"``, allowed only on a loopback host.
         device: Where to load a model folder (default: CUDA when available).
         max_body_bytes: Larger request bodies are refused with 413 (default 50 MB).
+        limits: The other request limits (:class:`ScoringLimits`: images per request,
+            ``n_steps``, JSON depth, time per request, requests at once);
+            ``max_body_bytes`` wins over ``limits.max_body_bytes``.
 
     Raises:
-        ConfigError: A bad ``auth_mode``, an empty key, or no auth on a non-loopback host.
+        ConfigError: A bad ``auth_mode``, an empty key, no auth on a non-loopback host, or
+            a bad limit.
 
     Example:
         >>> with ScoringServer("runs/fridge/best_model") as server:  # doctest: +SKIP
@@ -184,7 +218,8 @@ class ScoringServer:
         key: str | None = None,
         auth_mode: str = "key",
         device: Any = None,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_body_bytes: int | None = None,
+        limits: ScoringLimits | None = None,
     ) -> None:
         if auth_mode not in AUTH_MODES:
             raise ConfigError(
@@ -210,10 +245,17 @@ class ScoringServer:
         self.key: str | None = None
         if auth_mode == "key":
             self.key = key if key is not None else secrets.token_urlsafe(32)
-        self.max_body_bytes = int(max_body_bytes)
+        limits = limits or ScoringLimits()
+        if max_body_bytes is not None:
+            limits = dataclasses.replace(limits, max_body_bytes=max_body_bytes)
+        self.limits = limits
+        self.max_body_bytes = limits.max_body_bytes
+        self.request_slots = threading.BoundedSemaphore(limits.max_concurrent_requests)
         self.model = self._load(model_dir, device)
         self._explainable: Any = None
         self._lock = threading.Lock()
+        self._explain_lock = threading.Lock()
+        self._explaining = 0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -248,17 +290,14 @@ class ScoringServer:
         }
 
     def _image(self, item: ScoringItem) -> Any:
-        from PIL import Image
-
         from automl_nb.inference._images import load_image
 
+        check_image_pixels(item, self.limits)
         try:
             return load_image(item.image, where=f"input_data.data[{item.index}]")
         except DataError as exc:
             message = exc.problems[0].message if exc.problems else str(exc)
             raise ScoringRequestError(message, index=item.index) from None
-        except Image.DecompressionBombError as exc:
-            raise ScoringRequestError(str(exc), index=item.index) from None
 
     def _explain(self, item: ScoringItem, image: Any) -> dict[str, Any]:
         from automl_nb.explain import as_explainable
@@ -271,7 +310,10 @@ class ScoringServer:
                 index=item.index,
             )
         if self._explainable is None:
+            # Explainers hook into the model (guided backprop swaps ReLU gradients): they get
+            # their own copy, so plain predictions never see the hooks nor wait for them.
             self._explainable = as_explainable(self.model)
+            self._explainable.model = copy.deepcopy(self.model.model)
         algorithm, visualizations, attributions, params = split_xai_parameters(item.xai_parameters)
         try:
             (result,) = explain(
@@ -286,31 +328,59 @@ class ScoringServer:
             raise ScoringRequestError(f"xai_parameters: {exc}", index=item.index) from None
         return result
 
-    def score(self, body: bytes | str) -> list[dict[str, Any]]:
+    @property
+    def explaining(self) -> int:
+        """How many explanations are running (0 or 1: they take turns)."""
+        return self._explaining
+
+    def score(self, body: bytes | str, *, deadline: float | None = None) -> list[dict[str, Any]]:
         """Score a raw Azure request body, as ``POST /score`` does (no HTTP, no auth).
 
         Args:
             body: The JSON request body.
+            deadline: ``time.monotonic()`` value after which the work stops at the next
+                image (503); default now plus ``limits.request_timeout_s``.
 
         Returns:
             The Azure scoring output list, one dict per ``data`` item.
 
         Raises:
-            ScoringRequestError: A bad body or image, naming the failing item.
+            ScoringRequestError: A bad body or image (naming the failing item), a request
+                past a limit, or one past its time.
         """
-        items = parse_scoring_request(body)
+        if deadline is None:
+            deadline = time.monotonic() + self.limits.request_timeout_s
+        items = parse_scoring_request(body, self.limits)
         images = [self._image(item) for item in items]
         plain = [i for i, item in enumerate(items) if not item.explain]
         out: list[dict[str, Any]] = [{} for _ in items]
-        with self._lock:
-            if plain:
+        if plain:
+            with self._lock:
+                check_deadline(deadline, self.limits)
                 predictions = self.model.predict([images[i] for i in plain])
-                for i, prediction in zip(plain, predictions):
-                    out[i] = prediction
-            for i, item in enumerate(items):
-                if item.explain:
-                    out[i] = self._explain(item, images[i])
+            for i, prediction in zip(plain, predictions):
+                out[i] = prediction
+        explained = [i for i, item in enumerate(items) if item.explain]
+        if explained:
+            if not self._explain_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                check_deadline(0.0, self.limits)
+            self._explaining += 1
+            try:
+                for i in explained:
+                    check_deadline(deadline, self.limits)
+                    out[i] = self._explain(items[i], images[i])
+            finally:
+                self._explaining -= 1
+                self._explain_lock.release()
         return out
+
+    def score_with_time_limit(self, body: bytes | str) -> list[dict[str, Any]]:
+        """:meth:`score`, answering 503 once ``limits.request_timeout_s`` has passed.
+
+        The work goes on in a background thread until its next image, then stops.
+        """
+        deadline = time.monotonic() + self.limits.request_timeout_s
+        return run_with_time_limit(lambda: self.score(body, deadline=deadline), self.limits)
 
     # -- serving ----------------------------------------------------------------------------
 
@@ -403,7 +473,7 @@ def serve(model_dir: Any, **kwargs: Any) -> None:
     Args:
         model_dir: A model folder or a ``LoadedModel``.
         **kwargs: :class:`ScoringServer` options (``host``, ``port``, ``key``, ``auth_mode``,
-            ``device``, ``max_body_bytes``).
+            ``device``, ``max_body_bytes``, ``limits``).
     """
     server = ScoringServer(model_dir, **kwargs)
     httpd = server._bind()

@@ -335,3 +335,80 @@ def test_parse_without_http():
     with pytest.raises(ScoringRequestError) as caught:
         parse_scoring_request(json.dumps(body_of("aGk=", "%%%")))
     assert caught.value.index == 1 and caught.value.to_dict()["status"] == 400
+
+
+def _explain_item(image: str, **params) -> str:
+    return json.dumps(
+        {
+            "image_base64": image,
+            "model_explainability": True,
+            "xai_parameters": {"xai_algorithm": "integrated_gradients", **params},
+        }
+    )
+
+
+def test_n_steps_images_and_depth_have_limits(server, images):
+    status, out = post(
+        server.scoring_url, body_of(_explain_item(images[0], n_steps=10**8)), server.key
+    )
+    assert status == 400 and out["index"] == 0 and "n_steps" in out["error"]
+    assert "from 1 to 200" in out["error"]
+    status, out = post(server.scoring_url, body_of(*[images[0]] * 33), server.key)
+    assert status == 413 and "limit is 32" in out["error"]
+    deep = b'{"input_data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, out = post(server.scoring_url, None, server.key, raw=deep)
+    assert status == 400 and "nested" in out["error"]
+    status, out = post(server.scoring_url, {"a": json.loads("[" * 40 + "]" * 40)}, server.key)
+    assert status == 400 and "nested more than 32" in out["error"]
+
+
+def test_limits_are_configurable_and_checked():
+    from automl_nb.inference import ScoringLimits
+
+    with pytest.raises(ConfigError, match="max_images"):
+        ScoringLimits(max_images=0)
+    with pytest.raises(ConfigError, match="request_timeout_s"):
+        ScoringLimits(request_timeout_s=-1)
+    items = parse_scoring_request(
+        json.dumps(body_of(_explain_item("aGk=", n_steps=20))), ScoringLimits(max_n_steps=20)
+    )
+    assert items[0].xai_parameters["n_steps"] == 20
+
+
+def test_a_request_past_its_time_limit_is_a_503(server, images):
+    from automl_nb.inference import ScoringLimits
+
+    limits = ScoringLimits(request_timeout_s=0.05)
+    with ScoringServer(server.model, key="k", limits=limits) as quick:
+        body = body_of(*[_explain_item(images[0], n_steps=50)] * 4)
+        status, out = post(quick.scoring_url, body, "k")
+        assert status == 503 and "limit of 0.05 s" in out["error"]
+        assert get(quick.url + "/ready")[0] == 200
+
+
+def test_probes_and_plain_scoring_do_not_wait_for_an_explanation(server, images):
+    import time
+
+    slow = body_of(*[_explain_item(images[0], n_steps=200, internal_batch_size=200)] * 2)
+    done: dict[str, float] = {}
+
+    def explain():
+        status, _ = post(server.scoring_url, slow, server.key)
+        done["explain"] = time.monotonic()
+        done["explain_status"] = status
+
+    thread = threading.Thread(target=explain)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while server.explaining == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.explaining == 1, "the explanation did not start"
+    status, ready = get(server.url + "/ready")
+    assert status == 200 and ready["explanations_running"] == 1
+    assert get(server.url + "/health")[0] == 200
+    status, out = post(server.scoring_url, body_of(images[0]), server.key)
+    scored = time.monotonic()
+    assert status == 200 and len(out[0]["probs"]) == 3
+    thread.join(timeout=120)
+    assert done["explain_status"] == 200
+    assert scored < done["explain"], "plain scoring waited for the explanation"

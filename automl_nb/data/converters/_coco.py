@@ -23,7 +23,9 @@ from ._common import list_images
 from ._common import make_record
 from ._common import mask_to_polygons
 from ._common import normalised_box
+from ._common import number
 from ._common import read_text
+from ._common import was_clipped
 from ._registry import register_format
 from ._registry import register_writer
 from ._report import ConversionReport
@@ -78,6 +80,7 @@ def _decode_rle(segmentation: dict[str, Any], height: int, width: int):
 
     size = segmentation.get("size") or [height, width]
     counts = segmentation["counts"]
+    _check_rle(size, counts, height, width)
     if isinstance(counts, list):  # uncompressed RLE -> compressed first
         rle = mask_utils.frPyObjects({"size": list(size), "counts": counts}, *size)
     else:
@@ -91,6 +94,58 @@ def _decode_rle(segmentation: dict[str, Any], height: int, width: int):
         return mask_utils.decode(rle)
 
 
+def _compressed_counts(text: str) -> list[int]:
+    """The run lengths of a compressed COCO RLE string (pycocotools' ``rleFrString``)."""
+    counts: list[int] = []
+    p = 0
+    while p < len(text):
+        x = k = 0
+        more = True
+        while more:
+            if p >= len(text):
+                raise ValueError("the counts string ends inside a number")
+            c = ord(text[p]) - 48
+            if not 0 <= c < 64:
+                raise ValueError(f"character {text[p]!r} cannot be in a counts string")
+            x |= (c & 0x1F) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and c & 0x10:
+                x |= -1 << (5 * k)
+        if len(counts) > 2:
+            x += counts[-2]
+        counts.append(x)
+    return counts
+
+
+def _check_rle(size: Any, counts: Any, height: int, width: int) -> None:
+    """Refuse an RLE that pycocotools would decode into garbage (it does not check)."""
+    if (
+        not isinstance(size, list)
+        or len(size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
+    ):
+        raise ValueError(f"RLE size must be [height, width] (got {size!r})")
+    if list(size) != [height, width]:
+        raise ValueError(f"RLE size {size} is not the image's [height, width] {[height, width]}")
+    if isinstance(counts, bytes):
+        counts = counts.decode("ascii", errors="replace")
+    if isinstance(counts, str):
+        runs = _compressed_counts(counts)
+    elif isinstance(counts, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in counts
+    ):
+        runs = counts
+    else:
+        raise ValueError("RLE counts must be a string or a list of integers")
+    if not runs or any(v < 0 for v in runs) or sum(runs) != height * width:
+        raise ValueError(
+            f"RLE counts must be non-negative runs adding up to height x width = "
+            f"{height * width} pixels (they add up to {sum(runs) if runs else 0})"
+        )
+
+
 def _segments(
     seg: Any, width: int, height: int, report: ConversionReport
 ) -> list[tuple[float, ...]]:
@@ -101,7 +156,10 @@ def _segments(
     if isinstance(seg, dict):
         if "counts" not in seg:
             return []
-        mask = _decode_rle(seg, height, width)
+        try:
+            mask = _decode_rle(seg, height, width)
+        except Exception as exc:  # pycocotools raises bare Exceptions and C-level errors
+            raise ValueError(f"segmentation: invalid RLE ({exc or type(exc).__name__})") from None
         pixel_polygons = mask_to_polygons(mask)
         report.note("RLE masks converted to polygons")
     elif isinstance(seg, list) and seg and isinstance(seg[0], (int, float)):
@@ -110,7 +168,8 @@ def _segments(
         pixel_polygons = [list(p) for p in seg if isinstance(p, list)]
     out = []
     for poly in pixel_polygons:
-        norm = [v / (width if i % 2 == 0 else height) for i, v in enumerate(poly)]
+        values = [number(v, "segmentation coordinate") for v in poly]
+        norm = [v / (width if i % 2 == 0 else height) for i, v in enumerate(values)]
         cleaned = clean_polygon(norm)
         if cleaned is None:
             report.note("degenerate polygon segments (< 3 points) dropped")
@@ -148,21 +207,24 @@ def read_coco(
         raise DataError(
             Problem(f"not valid JSON: {exc.msg}", file=str(json_path), line=exc.lineno)
         ) from None
+    except RecursionError:
+        raise DataError(Problem("JSON nested too deeply", file=str(json_path))) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
         raise DataError(Problem("not a COCO file: no 'images' list", file=str(json_path)))
+    _check_entries(doc, json_path)
     # Ids are compared as text: some exporters write "3" in one place and 3 in another.
     categories = {
         str(c.get("id")): str(c.get("name", c.get("id"))) for c in doc.get("categories") or []
     }
     finder = _ImageFinder(json_path, Path(images) if images else None)
 
-    by_image: dict[Any, list[dict[str, Any]]] = {}
+    by_image: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
     known_ids = {str(img.get("id")) for img in doc["images"]}
-    for ann in doc.get("annotations") or []:
+    for index, ann in enumerate(doc.get("annotations") or []):
         if str(ann.get("image_id")) not in known_ids:
             report.skip("annotation for an unknown image id", ann.get("image_id"))
             continue
-        by_image.setdefault(str(ann.get("image_id")), []).append(ann)
+        by_image.setdefault(str(ann.get("image_id")), []).append((index, ann))
 
     records: list[ImageRecord] = []
     for img in doc["images"]:
@@ -180,16 +242,69 @@ def read_coco(
             report.skip("unreadable image", path)
             continue
         # Annotations are in the pixel frame the JSON declares; fall back to the file's size.
-        ann_w = float(img.get("width") or width)
-        ann_h = float(img.get("height") or height)
+        ann_w, ann_h = _declared_size(img, width, height, json_path, doc["images"].index(img))
         objects = []
-        for ann in by_image.get(str(img.get("id")), []):
-            obj = _annotation(ann, categories, ann_w, ann_h, report)
+        for index, ann in by_image.get(str(img.get("id")), []):
+            try:
+                obj = _annotation(ann, categories, ann_w, ann_h, report)
+            except (ValueError, TypeError) as exc:
+                where = f"annotations[{index}]" + (f" (id {ann['id']})" if "id" in ann else "")
+                raise DataError(Problem(str(exc), file=str(json_path), path=where)) from None
             if obj is not None:
                 objects.append(obj)
         records.append(make_record(path, tuple(objects), width, height))
     task = natural_task(records, Task.OBJECT_DETECTION)
     return LabeledImages(task=task, records=records, source=str(json_path))
+
+
+def _check_entries(doc: dict[str, Any], json_path: Path) -> None:
+    """Every image, annotation and category is an object; image ids are unique."""
+    for key in ("images", "annotations", "categories"):
+        entries = doc.get(key)
+        if entries is None and key != "images":
+            continue
+        if not isinstance(entries, list):
+            raise DataError(Problem("must be a list", file=str(json_path), path=key))
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise DataError(
+                    Problem(
+                        "each entry must be an object",
+                        file=str(json_path),
+                        path=f"{key}[{index}]",
+                        value=repr(entry)[:80],
+                    )
+                )
+    first: dict[str, int] = {}
+    for index, img in enumerate(doc["images"]):
+        earlier = first.setdefault(str(img.get("id")), index)
+        if earlier != index:
+            raise DataError(
+                Problem(
+                    f"image id {img.get('id')!r} is also the id of images[{earlier}]; "
+                    "annotations could not tell the two images apart",
+                    file=str(json_path),
+                    path=f"images[{index}].id",
+                )
+            )
+
+
+def _declared_size(
+    img: dict[str, Any], width: int, height: int, json_path: Path, index: int
+) -> tuple[float, float]:
+    """The pixel frame the JSON declares for an image (its file's size when absent)."""
+    try:
+        ann_w = number(img.get("width") or width, "width")
+        ann_h = number(img.get("height") or height, "height")
+    except ValueError as exc:
+        raise DataError(Problem(str(exc), file=str(json_path), path=f"images[{index}]")) from None
+    if ann_w <= 0 or ann_h <= 0:
+        raise DataError(
+            Problem(
+                "width and height must be positive", file=str(json_path), path=f"images[{index}]"
+            )
+        )
+    return ann_w, ann_h
 
 
 def _annotation(
@@ -209,9 +324,18 @@ def _annotation(
     crowd = bool(ann.get("iscrowd") or ann.get("ignore"))
     segments = _segments(ann.get("segmentation"), int(width), int(height), report)
     bbox = ann.get("bbox")
+    if bbox is not None and not isinstance(bbox, list):
+        raise ValueError(f"bbox must be a list [x, y, width, height] (got {bbox!r})")
     if bbox and len(bbox) >= 4:
-        x, y, w, h = (float(v) for v in bbox[:4])
+        x, y, w, h = (number(v, f"bbox[{i}]") for i, v in enumerate(bbox[:4]))
+        if w < 0 or h < 0:
+            raise ValueError(
+                f"bbox width and height must not be negative (got {bbox[:4]!r}); the box is "
+                "not flipped into another one"
+            )
         box = normalised_box(x, y, x + w, y + h, width, height)
+        if box is not None and was_clipped(x, y, x + w, y + h, width, height):
+            report.note("boxes reaching outside the image clipped to it")
         if box is None:
             report.skip("annotation with an empty or outside box", ann.get("id"))
             return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from collections.abc import Sequence
 from pathlib import Path
 
+from automl_nb.data._labels import MIN_POLYGON_AREA
+from automl_nb.data._labels import polygon_area
 from automl_nb.data._records import ImageRecord
 from automl_nb.data._records import ObjectAnnotation
 
@@ -60,6 +63,8 @@ def image_size(path: Path) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             return int(image.width), int(image.height)
+    except Image.DecompressionBombError as exc:
+        raise OSError(f"image too large to decode safely: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:  # PIL raises several types on bad files
         raise OSError(f"not a readable image: {exc}") from exc
 
@@ -90,20 +95,48 @@ def clamp01(value: float) -> float:
 def normalised_box(
     x0: float, y0: float, x1: float, y1: float, width: float, height: float
 ) -> tuple[float, float, float, float] | None:
-    """Pixel corners -> clamped normalised corners, or None if the box has no area left."""
+    """Pixel corners -> normalised corners clamped to the image, or None if none of the box
+    is inside it.
+
+    Raises:
+        ValueError: A corner is not a finite number, or the corners are inverted
+            (``x0 > x1``): the box is never swapped into a new one. An empty box is None.
+    """
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise ValueError(f"box corners must be finite numbers (got {(x0, y0, x1, y1)})")
+    if x0 > x1 or y0 > y1:
+        raise ValueError(
+            f"box is inverted: need xmin <= xmax and ymin <= ymax (got {(x0, y0, x1, y1)}); "
+            "it is not swapped into another box"
+        )
     if width <= 0 or height <= 0:
         return None
-    left, right = sorted((x0, x1))
-    top, bottom = sorted((y0, y1))
-    box = (
-        clamp01(left / width),
-        clamp01(top / height),
-        clamp01(right / width),
-        clamp01(bottom / height),
-    )
+    box = (clamp01(x0 / width), clamp01(y0 / height), clamp01(x1 / width), clamp01(y1 / height))
     if box[2] <= box[0] or box[3] <= box[1]:
         return None
     return box
+
+
+def was_clipped(x0: float, y0: float, x1: float, y1: float, width: float, height: float) -> bool:
+    """True when the pixel box reaches outside the image (and is clipped to it)."""
+    return x0 < 0 or y0 < 0 or x1 > width or y1 > height
+
+
+def number(value: object, what: str) -> float:
+    """A finite float from a number or numeric text.
+
+    Raises:
+        ValueError: Anything else (text, ``None``, ``nan``, ``inf``), naming ``what``.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a number (got {value!r})")
+    try:
+        result = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number (got {value!r})") from None
+    if not math.isfinite(result):
+        raise ValueError(f"{what} must be a finite number (got {value!r})")
+    return result
 
 
 def polygon_bounds(
@@ -121,12 +154,18 @@ def polygon_bounds(
 
 
 def clean_polygon(values: Sequence[float]) -> tuple[float, ...] | None:
-    """A normalised flattened polygon, clamped to [0, 1], or None with fewer than 3 points."""
+    """A normalised flattened polygon, clamped to [0, 1]; None with fewer than 3 points or no
+    area."""
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"polygon coordinates must be finite numbers (got {list(values)[:8]})")
     if len(values) % 2:
         values = values[:-1]
     if len(values) < 6:
         return None
-    return tuple(round(clamp01(v), 6) for v in values)
+    cleaned = tuple(round(clamp01(v), 6) for v in values)
+    if polygon_area(cleaned) <= MIN_POLYGON_AREA:
+        return None  # all points on one line: an outline of nothing
+    return cleaned
 
 
 def box_polygon(box: Sequence[float]) -> tuple[float, ...]:

@@ -121,7 +121,7 @@ def guess_task(path: str | os.PathLike[str]) -> Task:
                 continue
             try:
                 label = json.loads(line).get("label")
-            except (json.JSONDecodeError, AttributeError):
+            except (json.JSONDecodeError, AttributeError, RecursionError):
                 raise DataError(
                     Problem("not a JSON object", file=str(jsonl), line=number)
                 ) from None
@@ -143,12 +143,11 @@ def _jsonl_of(path: Path) -> Path:
     if path.is_dir():
         mltable = path / "MLTable"
         if mltable.is_file():
-            import yaml
+            from automl_nb.data._mltable import parse_mltable
 
-            doc = yaml.safe_load(mltable.read_text(encoding="utf-8")) or {}
-            for entry in doc.get("paths") or []:
-                if isinstance(entry, dict) and entry.get("file"):
-                    return path / entry["file"]
+            spec = parse_mltable(path)
+            if spec.files:
+                return Path(spec.files[0])
         found = sorted(path.glob("*.jsonl"))
         if found:
             return found[0]

@@ -18,6 +18,7 @@ from automl_nb.data._records import ImageRecord
 from automl_nb.data._records import LabeledImages
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
+from automl_nb.registry import suggest
 from automl_nb.tasks import Task
 
 from ._common import image_size
@@ -97,6 +98,49 @@ class _Finder:
         return self._by_name.get(key) or self._by_stem.get(key)
 
 
+_FALSE = frozenset({"0", "0.0", "false", "no", "n", "f", ""})
+
+
+def _looks_like_header(row: list[str], finder: _Finder) -> bool:
+    first = row[0].strip() if row else ""
+    return bool(first) and not is_image_file(Path(first)) and finder.find(first) is None
+
+
+def _header_error(src: Path, row: list[str], what: str) -> DataError:
+    names = [c.strip() for c in row]
+    close = suggest(names[0] if names else "", _FILE_COLUMNS)
+    return DataError(
+        Problem(
+            f"the header row {what}; name the image column one of "
+            f"{', '.join(_FILE_COLUMNS[:4])}, ... and the labels column one of "
+            f"{', '.join(_LABEL_COLUMNS[:4])}, ... (columns are never guessed by position)",
+            file=str(src),
+            line=1,
+            value=repr(names),
+            suggestion=close,
+        )
+    )
+
+
+def _check_onehot(src: Path, header: list[str], rows: list[list[str]], columns: list[int]) -> None:
+    """One-hot columns hold 0/1 values; anything else means the header is not understood."""
+    for line, row in enumerate(rows, start=2):
+        for i in columns:
+            value = row[i].strip().lower() if i < len(row) else ""
+            if value not in _TRUE and value not in _FALSE:
+                raise DataError(
+                    Problem(
+                        f"column {header[i]!r} is read as a one-hot 0/1 column (the header has "
+                        f"no labels column such as {', '.join(_LABEL_COLUMNS[:3])})",
+                        file=str(src),
+                        line=line,
+                        path=header[i],
+                        value=repr(row[i]),
+                        suggestion=suggest(header[i], _LABEL_COLUMNS),
+                    )
+                )
+
+
 @register_format(
     "csv",
     description="multi-label CSV 'filename,labels' plus an image folder",
@@ -136,15 +180,20 @@ def read_csv(
         and not is_image_file(Path(header[0]))
     )
     file_col, label_col, onehot = 0, 1, []
-    if has_header:
-        file_col = next((header.index(c) for c in _FILE_COLUMNS if c in header), 0)
-        label_col = next((header.index(c) for c in _LABEL_COLUMNS if c in header), -1)
-        if label_col < 0:
-            onehot = [i for i in range(len(header)) if i != file_col]
-        rows = rows[1:]
     dirs = [Path(images)] if images else []
     dirs += [src.parent / "images", src.parent]
     finder = _Finder([d for d in dirs if d.is_dir()])
+    if has_header:
+        file_col = next((header.index(c) for c in _FILE_COLUMNS if c in header), -1)
+        if file_col < 0:
+            raise _header_error(src, rows[0], "names no file-name column")
+        label_col = next((header.index(c) for c in _LABEL_COLUMNS if c in header), -1)
+        if label_col < 0:
+            onehot = [i for i in range(len(header)) if i != file_col]
+            _check_onehot(src, header, rows[1:], onehot)
+        rows = rows[1:]
+    elif len(rows) > 1 and _looks_like_header(rows[0], finder):
+        raise _header_error(src, rows[0], "is not an image and names no known column")
 
     labels_by_path: dict[Path, list[str]] = {}
     for line, row in enumerate(rows, start=2 if has_header else 1):
@@ -170,6 +219,11 @@ def read_csv(
         merged = labels_by_path.setdefault(path, [])
         merged.extend(label for label in labels if label not in merged)
 
+    records = _records(labels_by_path, report)
+    return LabeledImages(task=Task.CLASSIFICATION_MULTILABEL, records=records, source=str(src))
+
+
+def _records(labels_by_path: dict[Path, list[str]], report: ConversionReport) -> list[ImageRecord]:
     records: list[ImageRecord] = []
     for path, labels in labels_by_path.items():
         try:
@@ -178,4 +232,4 @@ def read_csv(
             report.skip("unreadable image", path.name)
             continue
         records.append(make_record(path, tuple(labels), width, height))
-    return LabeledImages(task=Task.CLASSIFICATION_MULTILABEL, records=records, source=str(src))
+    return records

@@ -11,6 +11,7 @@ Decisions:
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import xml.etree.ElementTree as ET
@@ -31,6 +32,7 @@ from ._common import make_record
 from ._common import normalised_box
 from ._common import read_text
 from ._common import unique_stems
+from ._common import was_clipped
 from ._registry import register_format
 from ._registry import register_writer
 from ._report import ConversionReport
@@ -155,11 +157,20 @@ def read_voc(
         size = root.find("size")
         ann_w = _number(size, "width") or width
         ann_h = _number(size, "height") or height
+        if not (math.isfinite(ann_w) and math.isfinite(ann_h)) or ann_w <= 0 or ann_h <= 0:
+            raise DataError(
+                Problem(
+                    "<size> width and height must be positive numbers",
+                    file=str(xml),
+                    path="size",
+                    value=repr((ann_w, ann_h)),
+                )
+            )
         if (int(ann_w), int(ann_h)) != (width, height):
             report.note("XML <size> differs from the image file (XML size used for boxes)")
         objects = []
-        for obj in root.findall("object"):  # direct children only: <part>s are not objects
-            parsed = _object(obj, ann_w, ann_h, report, xml.name)
+        for index, obj in enumerate(root.findall("object")):  # <part>s are not objects
+            parsed = _object(obj, ann_w, ann_h, report, xml, index)
             if parsed is not None:
                 objects.append(parsed)
         used.add(path.resolve())
@@ -171,7 +182,10 @@ def read_voc(
     return LabeledImages(task=Task.OBJECT_DETECTION, records=records, source=str(src))
 
 
-def _object(obj: ET.Element, width: float, height: float, report: ConversionReport, where: str):
+def _object(
+    obj: ET.Element, width: float, height: float, report: ConversionReport, xml: Path, index: int
+):
+    where = xml.name
     name = _text(obj, "name")
     bndbox = obj.find("bndbox")
     if not name:
@@ -181,12 +195,26 @@ def _object(obj: ET.Element, width: float, height: float, report: ConversionRepo
     if bndbox is None or any(c is None for c in coords):
         report.skip("object without a complete <bndbox>", where)
         return None
-    box = normalised_box(*coords, width, height)  # type: ignore[arg-type]
+    try:
+        box = normalised_box(*coords, width, height)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise DataError(
+            Problem(str(exc), file=str(xml), line=obj_line(xml, index), path=f"object[{index}]")
+        ) from None
+    if box is not None and was_clipped(*coords, width, height):  # type: ignore[arg-type]
+        report.note("boxes reaching outside the image clipped to it")
     if box is None:
         report.skip("object with an empty or outside box", where)
         return None
     difficult = _text(obj, "difficult") in ("1", "true", "True")
     return ObjectAnnotation(name, *box, is_crowd=difficult)
+
+
+def obj_line(xml: Path, index: int) -> int | None:
+    """The line of the ``index``-th ``<object>`` of an XML file (for error messages)."""
+    lines = read_text(xml).split("\n")
+    found = [n for n, line in enumerate(lines, start=1) if "<object" in line]
+    return found[index] if index < len(found) else None
 
 
 def _place_image(source: Path, target: Path) -> None:

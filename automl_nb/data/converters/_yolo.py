@@ -9,6 +9,7 @@ background images; label files without an image are counted and skipped.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -40,6 +41,25 @@ _YAML_FILES = ("data.yaml", "dataset.yaml", "config.yaml", "data.yml", "dataset.
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+def _load_yaml(text: str, path: Path) -> Any:
+    """A data YAML's content, loaded within the limits of :func:`compose_bounded`."""
+    import yaml
+
+    from automl_nb.config._yaml import compose_bounded
+
+    try:
+        return compose_bounded(text)[1]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataError(
+            Problem(
+                f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                file=str(path),
+                line=mark.line + 1 if mark else None,
+            )
+        ) from None
+
+
 def read_names(path: str | os.PathLike[str]) -> dict[int, str]:
     """Class id -> name from a names file: a YAML with ``names`` or one name per line.
 
@@ -49,12 +69,7 @@ def read_names(path: str | os.PathLike[str]) -> dict[int, str]:
     path = Path(path)
     text = read_text(path)
     if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise DataError(Problem(f"not valid YAML: {exc}", file=str(path))) from None
+        doc = _load_yaml(text, path)
         names = doc.get("names") if isinstance(doc, dict) else None
         if isinstance(names, list):
             return {i: str(n) for i, n in enumerate(names)}
@@ -90,9 +105,10 @@ def _find_names(src: Path) -> Path | None:
 
 
 def _image_dirs_from_yaml(yaml_path: Path) -> list[Path]:
-    import yaml
 
-    doc = yaml.safe_load(read_text(yaml_path)) or {}
+    doc = _load_yaml(read_text(yaml_path), yaml_path)
+    if not isinstance(doc, dict):
+        return []
     base = yaml_path.parent / str(doc.get("path") or ".")
     dirs: list[Path] = []
     for key in ("train", "val", "test"):
@@ -203,11 +219,23 @@ def _parse_label_file(
             continue
         where = f"{path.name}:{number}"
         try:
-            class_id = int(float(tokens[0]))
             values = [float(t) for t in tokens[1:]]
+            float(tokens[0])
         except ValueError:
             report.skip("malformed label line", where)
             continue
+        class_id = _class_id(tokens[0], path, number)
+        bad = next((t for t, v in zip(tokens[1:], values) if not math.isfinite(v)), None)
+        if bad is not None:
+            raise DataError(
+                Problem(
+                    "coordinates must be finite numbers",
+                    file=str(path),
+                    line=number,
+                    path="coordinates",
+                    value=repr(bad),
+                )
+            )
         if tuple(tokens) in seen:
             report.note("duplicate label lines removed")
             continue
@@ -228,6 +256,22 @@ def _parse_label_file(
         else:
             objects.append(obj)
     return tuple(objects)
+
+
+def _class_id(token: str, path: Path, line: int) -> int:
+    """The class id of a label line: an integer (``3`` or ``3.0``), never rounded."""
+    value = float(token)
+    if not value.is_integer() or value < 0:
+        raise DataError(
+            Problem(
+                "class id must be a non-negative integer",
+                file=str(path),
+                line=line,
+                path="class",
+                value=repr(token),
+            )
+        )
+    return int(value)
 
 
 def _object(name: str, values: list[float]) -> ObjectAnnotation | None:
