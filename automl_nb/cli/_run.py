@@ -123,10 +123,13 @@ def run_single_trial(
         ``best_model_dir``, ``job_dir``, ``trials``).
     """
     from automl_nb.config import load_job
+    from automl_nb.preflight import check_job
     from automl_nb.runner import prepare_job_dir
     from automl_nb.runner._layout import write_json
     from automl_nb.training import run_trial
 
+    for warning in check_job(spec):
+        print(f"warning: {warning}", file=sys.stderr)
     paths = prepare_job_dir(spec, workspace=workspace)
     spec = load_job(paths.job_yaml)
     job_id = paths.job_id

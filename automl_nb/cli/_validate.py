@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from automl_nb.data import datastore_mapping
     from automl_nb.data import load_job_data
     from automl_nb.data import parse_datastore_mapping
+    from automl_nb.preflight import check_job
 
     try:
         datastores = datastore_mapping()
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
                 datastore_mapping(parse_datastore_mapping(item, origin="--datastore"))
             )
         spec = load_job_with_overrides(args)
+        notes = check_job(spec)
         train, valid = load_job_data(
             spec, datastores=datastores, check_images=not args.no_images, progress=True
         )
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{prefix}{problem}", file=sys.stderr)
         return 1
-    for warning in train.warnings:
+    for warning in [*notes, *train.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     print("\n".join(_summary(spec, train, valid, images_checked=not args.no_images)))
     return 0

@@ -98,8 +98,26 @@ class ImageJob:
         max_concurrent_trials: int | None = None,
         timeout_minutes: int | None = None,
         trial_timeout_minutes: int | None = None,
+        **unknown: Any,
     ) -> ImageJob:
-        """Set ``limits`` (unset arguments keep their earlier or default values)."""
+        """Set ``limits`` (unset arguments keep their earlier or default values).
+
+        Raises:
+            ConfigError: An unknown keyword (naming the nearest limit) or a bad value.
+        """
+        if unknown:
+            names = [
+                "max_trials",
+                "max_concurrent_trials",
+                "timeout_minutes",
+                "trial_timeout_minutes",
+            ]
+            raise ConfigError(
+                [
+                    Problem("unknown limit", path=f"limits.{k}", suggestion=suggest(k, names))
+                    for k in unknown
+                ]
+            )
         given = {
             "max_trials": max_trials,
             "max_concurrent_trials": max_concurrent_trials,

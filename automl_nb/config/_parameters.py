@@ -204,7 +204,7 @@ class TrainingParameters:
         to_flag,
         "flag",
         default=False,
-        local="accepted; each trial trains on one device (multi-GPU trials are not run yet)",
+        local="each trial trains on one device (multi-GPU trials are not run yet)",
         help="train one trial on several GPUs",
     )
     enable_onnx_normalization: bool | None = _p(

@@ -171,7 +171,11 @@ def validate_job(data: Any, rep: Reporter) -> dict[str, Any] | None:
         v["tags"] = _tags(items["tags"], rep)
 
     if "target_column_name" in items:
-        v["target_column_name"] = _text(items["target_column_name"], rep)
+        column, column_path = items["target_column_name"]
+        if isinstance(column, str):
+            v["target_column_name"] = _text(items["target_column_name"], rep)
+        else:
+            rep.error(column_path, "must be the name of the label column (a string)", value=column)
     else:
         rep.lack(("target_column_name",), "target_column_name is required (usually 'label')")
     if "training_data" in items:

@@ -333,6 +333,16 @@ def _absolute_data_paths(spec: Any) -> Any:
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
+def _preflight(spec: Any) -> None:
+    """Stop a job that cannot run before any folder or kernel exists; log the warnings."""
+    import logging
+
+    from automl_nb.preflight import check_job
+
+    for warning in check_job(spec):
+        logging.getLogger("automl_nb.runner").warning("%s", warning)
+
+
 def _start_controller(paths: JobPaths) -> subprocess.Popen:
     log = open(paths.controller_log, "ab")  # noqa: SIM115 - handed to the child
     return subprocess.Popen(
@@ -372,6 +382,7 @@ def submit(
 
     if not hasattr(spec, "task"):
         spec = load_job(spec)
+    _preflight(spec)
     paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
     _start_controller(paths)
     return Job(paths.root)
@@ -390,6 +401,7 @@ def run_job(
 
     if not hasattr(spec, "task"):
         spec = load_job(spec)
+    _preflight(spec)
     paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
     JobController(paths.root, on_event=on_event).run()
     return Job(paths.root)

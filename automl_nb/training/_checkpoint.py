@@ -41,8 +41,20 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
 
 def load_checkpoint(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint` (or any ``torch.save`` dict)."""
-    # Our checkpoints hold plain containers and numbers besides tensors; weights_only stays on.
-    return torch.load(Path(path), map_location=map_location, weights_only=False)
+    # Checkpoints hold tensors and plain containers, numbers and strings only, so they load as
+    # weights only: a foreign file can never run code here.
+    import pickle
+
+    try:
+        return torch.load(Path(path), map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(
+            Problem(
+                f"cannot be opened as weights only (nothing in it was run): {first[:160]}",
+                file=str(path),
+            )
+        ) from None
 
 
 def _state_dict_of(obj: Any) -> dict[str, torch.Tensor]:

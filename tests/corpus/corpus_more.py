@@ -64,7 +64,6 @@ def sdk_cases() -> Iterator[Case]:
             call=lambda: image_classification(training_data="d", target_column_name=5),
             expect=("target_column_name",),
         ),
-        xfail="config builders accept a non-string target_column_name",
     )
     yield Case(
         "sdk-set-limits-typo",
@@ -72,7 +71,6 @@ def sdk_cases() -> Iterator[Case]:
             call=lambda: image_classification(**base).set_limits(max_trails=3),
             expect=("max_trails",),
         ),
-        xfail="ImageJob.set_limits raises TypeError for an unknown keyword",
     )
 
 
