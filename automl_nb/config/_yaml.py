@@ -96,14 +96,17 @@ class _BoundedLoader(yaml.SafeLoader):
             self._aliases += 1
             if self._aliases > MAX_YAML_ALIASES:
                 raise yaml.composer.ComposerError(
-                    None, None, f"more than {MAX_YAML_ALIASES} aliases", event.start_mark
+                    None,
+                    None,
+                    f"more than {MAX_YAML_ALIASES} aliases",
+                    event.start_mark,  # type: ignore[arg-type]
                 )
             if event.anchor in self._open_anchors:
                 raise yaml.composer.ComposerError(
                     None,
                     None,
                     f"alias *{event.anchor} refers to a node that contains it (a cycle)",
-                    event.start_mark,
+                    event.start_mark,  # type: ignore[arg-type]
                 )
             return super().compose_node(parent, index)
         self._depth += 1

@@ -72,9 +72,9 @@ class ClassificationDataset(Dataset):
         if self.multilabel:
             hot = torch.zeros(len(self.labels), dtype=torch.float32)
             for name in label:
-                hot[self._index[name]] = 1.0
+                hot[self._index[str(name)]] = 1.0
             return hot
-        return self._index[label]  # type: ignore[index]
+        return self._index[str(label)]
 
     def class_counts(self) -> list[int]:
         """How many samples carry each class (for ``weighted_loss``)."""

@@ -178,7 +178,7 @@ class _Reader:
         if problems.items or parsed is None:
             return None
         try:
-            path = resolve_image_url(url, base_dir=base_dir, datastores=self.datastores)
+            path = resolve_image_url(str(url), base_dir=base_dir, datastores=self.datastores)
         except UnmappedDatastoreError as exc:
             # A missing mapping is a setup problem, not a bad line: say it once and stop.
             (problem,) = exc.problems
@@ -190,7 +190,7 @@ class _Reader:
                 problems.add(p.message, "image_url", url, p.suggestion)
             return None
         return ImageRecord(
-            image_url=url,
+            image_url=str(url),
             path=path,
             label=parsed,
             width=width,
@@ -308,11 +308,11 @@ def read_jsonl_files(
     """
     task = as_task(task)
     check_invalid_lines(invalid_lines)
-    files = [os.fspath(f) for f in files]
-    source = source or (files[0] if len(files) == 1 else None)
+    names = [str(os.fspath(f)) for f in files]
+    source = source or (names[0] if len(names) == 1 else None)
     reader = _Reader(task, target_column, datastores)
     lines_read = 0
-    for file in files:
+    for file in names:
         base_dir = (
             file.rsplit("/", 1)[0] if is_url(file) else os.path.dirname(os.path.abspath(file))
         )

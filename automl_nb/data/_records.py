@@ -92,6 +92,13 @@ class ImageRecord:
     source: str | None = None
 
     @property
+    def objects(self) -> tuple[ObjectAnnotation, ...]:
+        """The boxes (and polygons) of a detection or segmentation record; ``()`` otherwise."""
+        if isinstance(self.label, str):
+            return ()
+        return tuple(item for item in self.label if isinstance(item, ObjectAnnotation))
+
+    @property
     def class_names(self) -> tuple[str, ...]:
         """The class names this record mentions (each once per object or label)."""
         if isinstance(self.label, str):

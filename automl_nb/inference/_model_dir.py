@@ -63,9 +63,7 @@ def _atomic_write(path: Path, write: Any, *, binary: bool = False) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(
-            fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})
-        ) as fh:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
             write(fh)
         os.replace(tmp, path)
     except BaseException:
@@ -304,7 +302,7 @@ def read_model_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any], lis
     if not isinstance(model_name, str) or not model_name.strip():
         raise ModelError(f"{folder / MODEL_FILE}: no model_name (nor in {SETTINGS_FILE})")
     try:
-        task = as_task(payload.get("task") or settings.get("task"))
+        task = as_task(str(payload.get("task") or settings.get("task")))
     except (ValueError, TypeError) as exc:
         raise ModelError(f"{folder / MODEL_FILE}: task: {exc}") from None
     num_classes = payload.get("num_classes") or len(labels)

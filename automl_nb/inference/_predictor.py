@@ -275,7 +275,10 @@ class LoadedModel:
         import torch
         from torchvision.ops import batched_nms
 
-        boxes, scores, label_ids, sources = [], [], [], []
+        boxes: list[Any] = []
+        scores: list[Any] = []
+        label_ids: list[Any] = []
+        sources: list[Any] = []
         for part_index, (raw, (dx, dy)) in enumerate(parts):
             n = len(raw["scores"])
             if n == 0:

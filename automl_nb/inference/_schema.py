@@ -136,7 +136,7 @@ def validate_prediction(pred: Any, task: Task | str) -> None:
         SchemaError: listing every problem found.
     """
     preds = pred if isinstance(pred, list) else [pred]
-    problems = []
+    problems: list[str] = []
     for i, one in enumerate(preds):
         prefix = f"[{i}] " if isinstance(pred, list) else ""
         problems.extend(prefix + p for p in prediction_problems(one, task))

@@ -158,10 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except Exception:
             logger.exception("scoring failed")
-            error = ScoringRequestError(
-                "internal error while scoring; see the server log", status=500
+            self._send_error(
+                ScoringRequestError("internal error while scoring; see the server log", status=500)
             )
-            self._send_error(error)
             return
         finally:
             app.request_slots.release()

@@ -376,14 +376,15 @@ def write_coco(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     root = Path(images_root or out_path.parent).resolve()
     cat_ids = {name: i + 1 for i, name in enumerate(data.labels)}
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for image_id, record in enumerate(data.records, start=1):
         width, height = record.width, record.height
         if not width or not height:
             width, height = image_size(Path(record.path))
         rel = os.path.relpath(Path(record.path).resolve(), root).replace(os.sep, "/")
         images.append({"id": image_id, "file_name": rel, "width": width, "height": height})
-        for obj in record.label:
+        for obj in record.objects:
             x0, y0 = obj.top_x * width, obj.top_y * height
             w, h = (obj.bottom_x - obj.top_x) * width, (obj.bottom_y - obj.top_y) * height
             polys = [

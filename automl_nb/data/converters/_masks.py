@@ -182,7 +182,8 @@ def _mask_object(binary, width: int, height: int, label: str) -> ObjectAnnotatio
     rows = np.flatnonzero(binary.any(axis=1))
     cols = np.flatnonzero(binary.any(axis=0))
     box = (cols[0] / width, rows[0] / height, (cols[-1] + 1) / width, (rows[-1] + 1) / height)
-    return ObjectAnnotation(label, *(float(v) for v in box), polygon=tuple(segments))
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return ObjectAnnotation(label, x0, y0, x1, y1, polygon=tuple(segments))
 
 
 def _named(obj: ObjectAnnotation, index: int, named, count: int, width: int, height: int):

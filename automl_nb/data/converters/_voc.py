@@ -195,13 +195,14 @@ def _object(
     if bndbox is None or any(c is None for c in coords):
         report.skip("object without a complete <bndbox>", where)
         return None
+    x0, y0, x1, y1 = (float(c or 0.0) for c in coords)
     try:
-        box = normalised_box(*coords, width, height)  # type: ignore[arg-type]
+        box = normalised_box(x0, y0, x1, y1, width, height)
     except ValueError as exc:
         raise DataError(
             Problem(str(exc), file=str(xml), line=obj_line(xml, index), path=f"object[{index}]")
         ) from None
-    if box is not None and was_clipped(*coords, width, height):  # type: ignore[arg-type]
+    if box is not None and was_clipped(x0, y0, x1, y1, width, height):
         report.note("boxes reaching outside the image clipped to it")
     if box is None:
         report.skip("object with an empty or outside box", where)
@@ -268,7 +269,7 @@ def write_voc(
         for tag, value in (("width", width), ("height", height), ("depth", 3)):
             ET.SubElement(size, tag).text = str(value)
         ET.SubElement(root, "segmented").text = "0"
-        for obj in record.label:
+        for obj in record.objects:
             node = ET.SubElement(root, "object")
             ET.SubElement(node, "name").text = obj.label
             ET.SubElement(node, "pose").text = "Unspecified"
@@ -281,8 +282,8 @@ def write_voc(
                 obj.bottom_x * width,
                 obj.bottom_y * height,
             )
-            for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), values):
-                ET.SubElement(box, tag).text = str(round(value))
+            for tag, corner in zip(("xmin", "ymin", "xmax", "ymax"), values):
+                ET.SubElement(box, tag).text = str(round(corner))
         ET.indent(root)
         ET.ElementTree(root).write(ann_dir / f"{stem}.xml", encoding="utf-8")
     return out_dir

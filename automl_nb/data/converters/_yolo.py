@@ -313,7 +313,7 @@ def write_yolo(data: LabeledImages, out: str | os.PathLike[str], **_: Any) -> Pa
         source = Path(record.path)
         _place_image(source, img_dir / f"{stem}{source.suffix}")
         lines = []
-        for obj in record.label:
+        for obj in record.objects:
             if seg and obj.polygon:
                 coords = [v for segment in obj.polygon for v in segment]
             else:

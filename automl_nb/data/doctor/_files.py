@@ -53,7 +53,9 @@ def inspect_file(path: str) -> FileInfo:
             # Decoding at 1/8 scale is enough for the hash and still reads every byte, so
             # truncated or corrupt files fail here.
             image.draft("L", (HASH_SIZE * 4, HASH_SIZE * 4))
-            small = image.convert("L").resize((HASH_SIZE + 1, HASH_SIZE), Image.BILINEAR)
+            small = image.convert("L").resize(
+                (HASH_SIZE + 1, HASH_SIZE), Image.Resampling.BILINEAR
+            )
     except Exception as exc:  # PIL raises many types for corrupt data
         return FileInfo(path, error=f"cannot decode: {type(exc).__name__}: {exc}".strip())
     pixels = np.asarray(small, dtype=np.int16)
@@ -100,7 +102,7 @@ def cross_pairs(
     import numpy as np
 
     pairs: list[tuple[int, int, str]] = []
-    by_sha = {}
+    by_sha: dict[str, int] = {}
     for j, info in enumerate(right):
         if info.sha1:
             by_sha.setdefault(info.sha1, j)

@@ -18,6 +18,9 @@ class NormalizedClassifier(nn.Module):
     is 0-1 RGB (pixels / 255), with ``scale = 1 / 255`` it is 0-255 RGB.
     """
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self,
         model: nn.Module,
