@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from automl_nb.data._data_config import IMAGENET_MEAN
+from automl_nb.data._data_config import IMAGENET_STD
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
 from automl_nb.explain._base import get_explainer_class
@@ -27,9 +29,6 @@ from automl_nb.explain._visualize import png_base64
 from automl_nb.explain._visualize import saliency_map
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class ExplanationNotSupportedError(ConfigError):
@@ -106,17 +105,17 @@ class ExplainableModel:
     def from_loaded(cls, loaded: Any) -> ExplainableModel:
         """Wrap an ``automl_nb.inference.LoadedModel``."""
         task = _check_task(loaded.task)
-        settings = dict(getattr(loaded, "settings", {}) or {})
-        cfg = getattr(loaded, "model_cfg", None)
+        cfg = loaded.model_cfg
+        data = loaded.data_config
         return cls(
             model=loaded.model,
             labels=loaded.labels,
             task=task,
-            mean=getattr(cfg, "mean", None) or IMAGENET_MEAN,
-            std=getattr(cfg, "std", None) or IMAGENET_STD,
-            resize_size=int(settings.get("valid_resize_size") or 256),
-            crop_size=int(settings.get("valid_crop_size") or 224),
-            interpolation=str(getattr(cfg, "interpolation", None) or "bilinear"),
+            mean=data.mean,
+            std=data.std,
+            resize_size=data.validation_resize_size,
+            crop_size=data.validation_crop_size,
+            interpolation=data.interpolation,
             gradcam_layer=getattr(cfg, "gradcam_layer", None),
             num_prefix_tokens=(
                 getattr(cfg, "num_prefix_tokens", None)

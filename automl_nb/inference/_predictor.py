@@ -155,21 +155,25 @@ class LoadedModel:
 
     # -- preprocessing ----------------------------------------------------------------------
 
-    def _classification_transform(self) -> Any:
-        from automl_nb.data._transforms import classification_transform
+    @property
+    def data_config(self) -> Any:
+        """The classifier's preprocessing (:class:`~automl_nb.data.DataConfig`) at the
+        settings' ``valid_resize_size`` / ``valid_crop_size``."""
+        from automl_nb.data._data_config import resolve_data_config
 
-        cfg = self.model_cfg
+        return resolve_data_config(
+            self.model_cfg,
+            validation_resize_size=int(self.settings["valid_resize_size"]),
+            validation_crop_size=int(self.settings["valid_crop_size"]),
+        )
+
+    def _classification_transform(self) -> Any:
+        from automl_nb.data._transforms import data_config_transform
+
         key = (self.settings["valid_resize_size"], self.settings["valid_crop_size"])
         if self._transform is None or self._transform_key != key:
             # The validation pipeline of training, so predictions match the evaluated model.
-            self._transform = classification_transform(
-                train=False,
-                mean=cfg.mean or (0.485, 0.456, 0.406),
-                std=cfg.std or (0.229, 0.224, 0.225),
-                validation_resize_size=int(key[0]),
-                validation_crop_size=int(key[1]),
-                interpolation=cfg.interpolation,
-            )
+            self._transform = data_config_transform(self.data_config, train=False)
             self._transform_key = key
         return self._transform
 
