@@ -281,64 +281,16 @@ def image_classification(
     )
 
 
-def image_classification_multilabel(
-    *,
-    training_data: DataInput | str | Mapping[str, Any],
-    target_column_name: str,
-    primary_metric: str | None = None,
-    validation_data: DataInput | str | Mapping[str, Any] | None = None,
-    validation_data_size: float | None = None,
-    **kwargs: Any,
-) -> ImageJob:
+def image_classification_multilabel(**arguments: Any) -> ImageJob:
     """A multi-label classification job; arguments as :func:`image_classification`."""
-    return _job(
-        Task.CLASSIFICATION_MULTILABEL,
-        training_data=training_data,
-        target_column_name=target_column_name,
-        primary_metric=primary_metric,
-        validation_data=validation_data,
-        validation_data_size=validation_data_size,
-        **kwargs,
-    )
+    return _job(Task.CLASSIFICATION_MULTILABEL, **arguments)
 
 
-def image_object_detection(
-    *,
-    training_data: DataInput | str | Mapping[str, Any],
-    target_column_name: str,
-    primary_metric: str | None = None,
-    validation_data: DataInput | str | Mapping[str, Any] | None = None,
-    validation_data_size: float | None = None,
-    **kwargs: Any,
-) -> ImageJob:
+def image_object_detection(**arguments: Any) -> ImageJob:
     """An object detection job; arguments as :func:`image_classification`."""
-    return _job(
-        Task.OBJECT_DETECTION,
-        training_data=training_data,
-        target_column_name=target_column_name,
-        primary_metric=primary_metric,
-        validation_data=validation_data,
-        validation_data_size=validation_data_size,
-        **kwargs,
-    )
+    return _job(Task.OBJECT_DETECTION, **arguments)
 
 
-def image_instance_segmentation(
-    *,
-    training_data: DataInput | str | Mapping[str, Any],
-    target_column_name: str,
-    primary_metric: str | None = None,
-    validation_data: DataInput | str | Mapping[str, Any] | None = None,
-    validation_data_size: float | None = None,
-    **kwargs: Any,
-) -> ImageJob:
+def image_instance_segmentation(**arguments: Any) -> ImageJob:
     """An instance segmentation job; arguments as :func:`image_classification`."""
-    return _job(
-        Task.INSTANCE_SEGMENTATION,
-        training_data=training_data,
-        target_column_name=target_column_name,
-        primary_metric=primary_metric,
-        validation_data=validation_data,
-        validation_data_size=validation_data_size,
-        **kwargs,
-    )
+    return _job(Task.INSTANCE_SEGMENTATION, **arguments)
