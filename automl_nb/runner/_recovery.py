@@ -2,7 +2,8 @@
 
 For every trial the storage still calls running but whose controller is gone:
 
-* its kernel (still training, in its own session) is killed;
+* its kernel, if it outlived the controller, is killed (ipykernel normally exits with its
+  parent; a kernel whose parent only hung, or was re-parented, may not);
 * a trial whose ``status.json`` says it completed is scored from that record (and published
   as ``best_model/`` when it is the best): nothing that finished is lost or run again;
 * any other is recorded ``interrupted`` (in the storage and in its ``status.json``) and queued
@@ -104,13 +105,15 @@ def recover_interrupted(study: Any, paths: JobPaths, status: StatusRecorder) -> 
             _wait_dead(runtime.get("kernel_pid"))
         record = status.trial_record(frozen.number)
         storage = study._storage
-        storage.set_trial_user_attr(frozen._trial_id, "interrupted", True)
         if record.get("state") == COMPLETED and record.get("best_score") is not None:
-            # It finished while no controller was watching: keep the result.
+            # It finished while no controller was watching: keep the result (and count it in
+            # the budget, unlike an interrupted trial, so no extra trial is run).
+            storage.set_trial_user_attr(frozen._trial_id, "recovered", True)
             storage.set_trial_user_attr(frozen._trial_id, "status", COMPLETED)
             study.tell(frozen.number, float(record["best_score"]))
             notes.append(f"trial {frozen.number} finished while the controller was down: kept")
             continue
+        storage.set_trial_user_attr(frozen._trial_id, "interrupted", True)
         epochs = _checkpoint_epoch(folder)
         resumable = f"; the retry continues after epoch {epochs}" if epochs else ""
         status.trial(
@@ -120,14 +123,11 @@ def recover_interrupted(study: Any, paths: JobPaths, status: StatusRecorder) -> 
         )
         storage.set_trial_user_attr(frozen._trial_id, "status", INTERRUPTED)
         study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
-        study.enqueue_trial(
-            frozen.params,
-            user_attrs={
-                "retry_of": frozen.number,
-                FIXED_HYPERPARAMETERS_ATTR: frozen.user_attrs.get("hyperparameters", {}),
-            },
-            skip_if_exists=False,
-        )
+        retry_attrs: dict[str, Any] = {"retry_of": frozen.number}
+        if "hyperparameters" in frozen.user_attrs:
+            retry_attrs[FIXED_HYPERPARAMETERS_ATTR] = frozen.user_attrs["hyperparameters"]
+        # (A trial stopped before its hyperparameters were recorded retries what it sampled.)
+        study.enqueue_trial(frozen.params, user_attrs=retry_attrs, skip_if_exists=False)
         notes.append(f"trial {frozen.number} was interrupted: queued again{resumable}")
     for line in notes:
         log.info(line)
