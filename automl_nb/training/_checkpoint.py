@@ -54,14 +54,20 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
     tmp = out.with_name(out.name + TMP_SUFFIX)
     payload = plain_state(dict(state))
     try:
-        with open(tmp, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+        # A path, not a file object: torch then writes from C++, so a SIGINT (pruning,
+        # cancel) surfaces as KeyboardInterrupt after the write instead of inside it.
+        torch.save(payload, str(tmp))
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, out)
     except (OSError, RuntimeError) as exc:  # torch wraps write errors in RuntimeError
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc.__context__, KeyboardInterrupt) or "KeyboardInterrupt" in str(exc):
+            raise KeyboardInterrupt from exc  # an interrupt, not a failed write
         kept = "the previous one is kept and still loadable" if out.exists() else "none kept"
         logger.warning("could not write checkpoint %s (%s); %s", out, exc, kept)
         return None

@@ -113,3 +113,36 @@ def test_a_process_killed_mid_write_leaves_the_previous_checkpoint(tmp_path):
     assert child.returncode == -signal.SIGKILL
     assert load_checkpoint(path)["epoch"] == 1
     assert tmp.exists()  # the stale temporary file, removed by the runner on resume
+
+
+def test_an_interrupt_during_a_write_stays_an_interrupt(tmp_path):
+    # Pruning and cancel stop a trial with SIGINT: it must not pass for a failed write.
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"epoch": 1, "w": torch.zeros(4)})
+    script = textwrap.dedent(
+        f"""
+        import torch
+        from automl_nb.training._checkpoint import save_checkpoint
+        big = {{"epoch": 2, "w": torch.rand(64, 1024, 1024)}}
+        print("writing", flush=True)
+        try:
+            for _ in range(20):
+                save_checkpoint({str(path)!r}, big)
+            print("not interrupted", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+        tmp = tmp_path / "last.pt.tmp"
+        end = time.time() + 60
+        while not (tmp.exists() and tmp.stat().st_size > 0) and time.time() < end:
+            time.sleep(0.005)
+        os.kill(child.pid, signal.SIGINT)
+        assert child.stdout.readline().strip() == "interrupted"
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    assert load_checkpoint(path)["epoch"] in (1, 2)  # the previous or the finished write
