@@ -150,14 +150,17 @@ class Job:
             return self._trials_from_folders()
         frozen = study.get_trials(deepcopy=False)
         # Trials left running by a controller that is gone are interrupted (resume continues).
-        live_state = INTERRUPTED if self.status == JOB_STOPPED else RUNNING
+        job_status = self.status
+        live_state = RUNNING if job_status in (JOB_QUEUED, JOB_RUNNING) else INTERRUPTED
         infos = []
         for t in frozen:
             folder = self.paths.trial_dir(t.number)
             status = read_json(folder / "status.json", {})
             state = t.user_attrs.get("status")
             if t.state == optuna.trial.TrialState.RUNNING:
-                state = live_state
+                # With no controller, the folder's final state (canceled) is the one to show.
+                final = status.get("state") not in (None, RUNNING)
+                state = status["state"] if live_state != RUNNING and final else live_state
             elif t.state == optuna.trial.TrialState.WAITING:
                 state = "queued"
             elif state is None:
@@ -253,7 +256,13 @@ class Job:
                 if pid and pid_alive(int(pid)):
                     os.kill(int(pid), signal.SIGKILL)
             kill_spare_kernels(self.paths)
-            StatusRecorder(self.paths).job(JOB_CANCELED, ended=time.time())
+            recorder = StatusRecorder(self.paths)
+            for folder in self.paths.trials_dir.glob("*"):
+                if folder.name.isdigit() and recorder.trial_record(int(folder.name)).get(
+                    "state"
+                ) in (RUNNING, INTERRUPTED):
+                    recorder.trial(int(folder.name), JOB_CANCELED)
+            recorder.job(JOB_CANCELED, ended=time.time())
 
     def resume(self) -> Job:
         """Start a new controller for a stopped or crashed job; finished trials are kept."""
