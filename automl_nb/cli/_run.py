@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from typing import Any
@@ -125,30 +124,23 @@ def run_single_trial(
     from automl_nb.config import load_job
     from automl_nb.preflight import check_job
     from automl_nb.runner import prepare_job_dir
-    from automl_nb.runner._layout import write_json
+    from automl_nb.runner._publisher import BestModelPublisher
+    from automl_nb.runner._status import StatusRecorder
     from automl_nb.training import run_trial
 
     for warning in check_job(spec):
         print(f"warning: {warning}", file=sys.stderr)
     paths = prepare_job_dir(spec, workspace=workspace)
     spec = load_job(paths.job_yaml)
-    job_id = paths.job_id
     trial_dir = paths.trial_dir(0)
     trial_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     primary = spec.task.primary_metric
-    record: dict[str, Any] = {
-        "status": "running",
-        "pid": os.getpid(),
-        "started": started,
-        "primary_metric": primary,
-        "mode": "foreground",
-    }
-    write_json(paths.status_json, record)
-    trial_status: dict[str, Any] = {"state": "running", "pid": os.getpid(), "started": started}
-    write_json(trial_dir / "status.json", trial_status)
+    status = StatusRecorder(paths, primary_metric=primary)
+    status.job("running", pid=os.getpid(), started=started, mode="foreground")
+    status.trial(0, "running", pid=os.getpid(), started=started, number=0)
     summary: dict[str, Any] = {
-        "job_id": job_id,
+        "job_id": paths.job_id,
         "status": "failed",
         "primary_metric": primary,
         "best_score": None,
@@ -162,39 +154,23 @@ def run_single_trial(
         state = "canceled" if isinstance(exc, KeyboardInterrupt) else "failed"
         error = f"{type(exc).__name__}: {exc}"
         ended = time.time()
-        write_json(
-            trial_dir / "status.json",
-            {**trial_status, "state": state, "error": error, "ended": ended},
-        )
-        write_json(paths.status_json, {**record, "status": state, "error": error, "ended": ended})
+        status.trial(0, state, error=error, ended=ended)
+        status.job(state, error=error, ended=ended)
         raise
     best_model_dir = None
     if result.model_dir is not None:
-        shutil.copytree(result.model_dir, paths.best_model, dirs_exist_ok=True)
-        (paths.best_model / "TRIAL").write_text("0", encoding="utf-8")
-        best_model_dir = str(paths.best_model)
+        published = BestModelPublisher(paths).publish(0, result.model_dir)
+        best_model_dir = str(published) if published is not None else None
     ended = time.time()
-    write_json(
-        trial_dir / "status.json",
-        {
-            **trial_status,
-            "state": result.status,
-            "best_score": result.best_score,
-            "primary_metric": primary,
-            "epochs": result.epochs,
-            "ended": ended,
-        },
+    status.trial(
+        0,
+        result.status,
+        best_score=result.best_score,
+        primary_metric=primary,
+        epochs=result.epochs,
+        ended=ended,
     )
-    write_json(
-        paths.status_json,
-        {
-            **record,
-            "status": "completed",
-            "best_score": result.best_score,
-            "best_trial": 0,
-            "ended": ended,
-        },
-    )
+    status.job("completed", best_score=result.best_score, best_trial=0, ended=ended)
     summary.update(
         status="completed",
         best_score=result.best_score,

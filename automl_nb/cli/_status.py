@@ -46,6 +46,8 @@ def job_summary(job) -> dict:
             for t in trials
             if t.state == "running"
         ],
+        "errors": {t.number: t.error for t in trials if t.error},
+        "notes": list(record.get("notes") or []),
     }
 
 
@@ -99,4 +101,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if rows:
         print(format_table(["TRIAL", "STATE", "EPOCH", metric.upper(), "BEST", "ELAPSED"], rows))
+    for number, error in summary["errors"].items():
+        print(f"trial {number}: {error.splitlines()[0] if error else ''}")
+    for note in summary["notes"]:
+        print(f"note: {note}")
+    if summary["status"] == "stopped":
+        print(f"its controller is gone; `automl-vision resume {summary['job_id']}` continues it")
     return 0

@@ -1,59 +1,37 @@
 """Where the early-termination policy draws its line, for the dashboard's plot.
 
-Pure functions of the per-epoch primary metric of every trial (maximised), mirroring the
-pruners of :mod:`automl_nb.sweep` without importing Optuna.
+The line is asked of the policy's own pruner (:meth:`automl_nb.sweep.PolicyPruner.cut_line`),
+on an in-memory Optuna study holding the plotted curves, so the plot and the pruning decisions
+cannot disagree.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Mapping
 from typing import Any
 
 Curves = Mapping[int, Mapping[int, float]]
 
 
-def is_evaluation_step(policy: Any, step: int) -> bool:
-    """True when ``policy`` acts after epoch ``step``."""
-    interval = max(1, int(getattr(policy, "evaluation_interval", 1) or 1))
-    delay = max(0, int(getattr(policy, "delay_evaluation", 0) or 0))
-    return step >= max(1, delay) and step % interval == 0
+def _study_of(pruner: Any, curves: Curves) -> Any:
+    """An in-memory study with one running trial per curve."""
+    import optuna
 
-
-def threshold_at(policy: Any, step: int, curves: Curves) -> float | None:
-    """The value a trial must reach at ``step`` to survive ``policy`` (None: no cut).
-
-    - bandit: the best value so far over all trials, less the slack
-      (``best / (1 + slack_factor)`` or ``best - slack_amount``);
-    - median stopping: the median of the trials' running averages up to ``step``;
-    - truncation selection: the highest value among the lowest ``truncation_percentage`` %
-      of the values reported at exactly ``step``.
-    """
-    kind = getattr(policy, "type", None)
-    upto = [[v for s, v in values.items() if s <= step] for values in curves.values()]
-    upto = [vals for vals in upto if vals]
-    if not upto:
-        return None
-    if kind == "bandit":
-        best = max(max(vals) for vals in upto)
-        lines = []
-        if policy.slack_factor is not None:
-            lines.append(best / (1.0 + policy.slack_factor))
-        if policy.slack_amount is not None:
-            lines.append(best - policy.slack_amount)
-        return max(lines) if lines else None
-    if kind == "median_stopping":
-        return statistics.median(statistics.fmean(vals) for vals in upto)
-    if kind == "truncation_selection":
-        at_step = sorted(values[step] for values in curves.values() if step in values)
-        cut = math.floor(len(at_step) * policy.truncation_percentage / 100)
-        return at_step[cut - 1] if cut > 0 else None
-    return None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for _number, values in sorted(curves.items()):
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.RUNNING,
+                intermediate_values={int(s): float(v) for s, v in values.items()},
+            )
+        )
+    return study
 
 
 def termination_threshold(policy: Any, curves: Curves) -> list[tuple[int, float]]:
-    """``[(epoch, threshold), ...]`` at every evaluation step with trials reported.
+    """``[(epoch, line), ...]``: at every evaluation step with trials reported, the value
+    below which a trial reporting at that epoch is stopped (compared with every plotted trial).
 
     Args:
         policy: A :class:`~automl_nb.config.BanditPolicy`,
@@ -68,12 +46,16 @@ def termination_threshold(policy: Any, curves: Curves) -> list[tuple[int, float]
     """
     if policy is None:
         return []
-    steps = sorted({s for values in curves.values() for s in values})
+    from automl_nb.sweep import create_pruner
+
+    pruner = create_pruner(policy)
+    if not hasattr(pruner, "cut_line"):
+        return []
+    study = _study_of(pruner, curves)
+    steps = sorted({int(s) for values in curves.values() for s in values})
     points = []
     for step in steps:
-        if not is_evaluation_step(policy, step):
-            continue
-        value = threshold_at(policy, step, curves)
+        value = pruner.cut_line(study, step)
         if value is not None:
             points.append((step, round(value, 12)))
     return points

@@ -18,12 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_nb.errors import JobError
-from automl_nb.runner._controller import JOB_CANCELED
-from automl_nb.runner._controller import JOB_COMPLETED
-from automl_nb.runner._controller import JOB_FAILED
-from automl_nb.runner._controller import JOB_QUEUED
-from automl_nb.runner._controller import JOB_RUNNING
-from automl_nb.runner._controller import kill_spare_kernels
+from automl_nb.runner._kernel_pool import kill_spare_kernels
 from automl_nb.runner._layout import JobPaths
 from automl_nb.runner._layout import default_workspace
 from automl_nb.runner._layout import find_job_dir
@@ -33,6 +28,13 @@ from automl_nb.runner._layout import pid_alive
 from automl_nb.runner._layout import read_json
 from automl_nb.runner._layout import read_jsonl
 from automl_nb.runner._layout import write_json
+from automl_nb.runner._status import INTERRUPTED
+from automl_nb.runner._status import JOB_CANCELED
+from automl_nb.runner._status import JOB_COMPLETED
+from automl_nb.runner._status import JOB_FAILED
+from automl_nb.runner._status import JOB_QUEUED
+from automl_nb.runner._status import JOB_RUNNING
+from automl_nb.runner._status import StatusRecorder
 from automl_nb.runner._worker import RUNNING
 
 FINAL_JOB_STATES = (JOB_COMPLETED, JOB_FAILED, JOB_CANCELED)
@@ -147,13 +149,18 @@ class Job:
         if study is None:
             return self._trials_from_folders()
         frozen = study.get_trials(deepcopy=False)
+        # Trials left running by a controller that is gone are interrupted (resume continues).
+        job_status = self.status
+        live_state = RUNNING if job_status in (JOB_QUEUED, JOB_RUNNING) else INTERRUPTED
         infos = []
         for t in frozen:
             folder = self.paths.trial_dir(t.number)
             status = read_json(folder / "status.json", {})
             state = t.user_attrs.get("status")
             if t.state == optuna.trial.TrialState.RUNNING:
-                state = RUNNING
+                # With no controller, the folder's final state (canceled) is the one to show.
+                final = status.get("state") not in (None, RUNNING)
+                state = status["state"] if live_state != RUNNING and final else live_state
             elif t.state == optuna.trial.TrialState.WAITING:
                 state = "queued"
             elif state is None:
@@ -189,7 +196,7 @@ class Job:
             status = read_json(folder / "status.json", {})
             state = status.get("state") or "queued"
             if state == RUNNING and not pid_alive(status.get("pid")):
-                state = "interrupted"
+                state = INTERRUPTED
             infos.append(
                 TrialInfo(
                     number=int(folder.name),
@@ -249,18 +256,20 @@ class Job:
                 if pid and pid_alive(int(pid)):
                     os.kill(int(pid), signal.SIGKILL)
             kill_spare_kernels(self.paths)
-            record = self.status_record()
-            record.update(status=JOB_CANCELED, ended=time.time())
-            write_json(self.paths.status_json, record)
+            recorder = StatusRecorder(self.paths)
+            for folder in self.paths.trials_dir.glob("*"):
+                if folder.name.isdigit() and recorder.trial_record(int(folder.name)).get(
+                    "state"
+                ) in (RUNNING, INTERRUPTED):
+                    recorder.trial(int(folder.name), JOB_CANCELED)
+            recorder.job(JOB_CANCELED, ended=time.time())
 
     def resume(self) -> Job:
         """Start a new controller for a stopped or crashed job; finished trials are kept."""
         if self.status == JOB_RUNNING:
             raise JobError(f"job {self.id} is still running")
         self.paths.cancel_flag.unlink(missing_ok=True)
-        record = self.status_record()
-        record.update(status=JOB_QUEUED, submitted=time.time(), pid=None, ended=None)
-        write_json(self.paths.status_json, record)
+        StatusRecorder(self.paths).job(JOB_QUEUED, submitted=time.time(), pid=None, ended=None)
         _start_controller(self.paths)
         return self
 
@@ -311,7 +320,7 @@ def prepare_job_dir(
         paths.job_json,
         {"id": job_id, "experiment": experiment, "created": time.time(), "storage": storage},
     )
-    write_json(paths.status_json, {"status": JOB_QUEUED, "submitted": time.time()})
+    StatusRecorder(paths).job(JOB_QUEUED, submitted=time.time())
     return paths
 
 

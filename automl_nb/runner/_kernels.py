@@ -162,6 +162,16 @@ class TrialKernel:
             return "dead"
         return None
 
+    def exit_code(self) -> int | None:
+        """The kernel process's exit status once it is gone (``-N``: killed by signal N)."""
+        provisioner = getattr(self._km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if process is None:
+            return None
+        with contextlib.suppress(Exception):
+            process.poll()
+        return getattr(process, "returncode", None)
+
     def interrupt(self) -> None:
         """Send SIGINT: the trial sees ``KeyboardInterrupt`` and records its final state."""
         if self._km is not None and self._km.is_alive():
@@ -185,8 +195,28 @@ class TrialKernel:
 
     def log_tail(self, lines: int = 50) -> str:
         """The last lines the kernel process printed (tracebacks of hard crashes land here)."""
+        return file_tail(self.trial_dir / "kernel.log", lines)
+
+
+def file_tail(path: Path, lines: int = 50) -> str:
+    """The last ``lines`` lines of a text file (``""`` when it is missing)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def describe_exit(code: int | None) -> str:
+    """``killed by signal 9 (SIGKILL)``, ``exited with code 1`` or ``exit status unknown``."""
+    import signal
+
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
         try:
-            text = (self.trial_dir / "kernel.log").read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return f"killed by signal {-code} ({name})"
+    return f"exited with code {code}"

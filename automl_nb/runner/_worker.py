@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_nb.runner._layout import read_json
-from automl_nb.runner._layout import write_json
+from automl_nb.runner._status import write_trial_status
 
 # Final trial states written to status.json (Optuna's own states are mapped from these).
 COMPLETED = "completed"
@@ -70,7 +70,7 @@ def run_trial_in_kernel(trial_dir: str | os.PathLike[str]) -> dict[str, Any]:
         "started": time.time(),
         "number": request.get("number"),
     }
-    write_json(folder / "status.json", status)
+    write_trial_status(folder, **status)
     try:
         spec = load_job(request["job_yaml"])
         result = run_trial(
@@ -94,7 +94,7 @@ def run_trial_in_kernel(trial_dir: str | os.PathLike[str]) -> dict[str, Any]:
             traceback=traceback.format_exc()[-4000:],
         )
     status["ended"] = time.time()
-    write_json(folder / "status.json", status)
+    write_trial_status(folder, **status)
     return status
 
 

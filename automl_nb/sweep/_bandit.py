@@ -46,6 +46,8 @@ class BanditPruner(PolicyPruner):
         ConfigError: Neither slack is given, or one is negative.
     """
 
+    parameters = ("slack_factor", "slack_amount", *PolicyPruner.parameters)
+
     def __init__(
         self,
         *,
@@ -72,6 +74,17 @@ class BanditPruner(PolicyPruner):
                 )
         self.slack_factor = slack_factor
         self.slack_amount = slack_amount
+
+    def _cut_line(self, step: int, others: list[tuple[Any, dict[int, float]]]) -> float | None:
+        best = max((v for _, vals in others for s, v in vals.items() if s <= step), default=None)
+        if best is None:
+            return None
+        lines = []
+        if self.slack_factor is not None:
+            lines.append(best / (1.0 + self.slack_factor))
+        if self.slack_amount is not None:
+            lines.append(best - self.slack_amount)
+        return max(lines)
 
     def _should_prune(
         self, step: int, values: dict[int, float], others: list[tuple[Any, dict[int, float]]]

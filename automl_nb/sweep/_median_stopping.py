@@ -38,6 +38,14 @@ class MedianStoppingPruner(PolicyPruner):
         delay_evaluation: First step that may be evaluated.
     """
 
+    def _cut_line(self, step: int, others: list[tuple[Any, dict[int, float]]]) -> float | None:
+        averages = [
+            statistics.fmean(upto)
+            for upto in ([v for s, v in vals.items() if s <= step] for _, vals in others)
+            if upto
+        ]
+        return statistics.median(averages) if averages else None
+
     def _should_prune(
         self, step: int, values: dict[int, float], others: list[tuple[Any, dict[int, float]]]
     ) -> bool:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import optuna
 
-from automl_nb.errors import ConfigError
-from automl_nb.errors import Problem
 from automl_nb.sweep._bandit import BanditPruner
 from automl_nb.sweep._median_stopping import MedianStoppingPruner
 from automl_nb.sweep._policy_base import POLICIES
@@ -19,21 +16,10 @@ from automl_nb.sweep._truncation_selection import TruncationSelectionPruner
 
 __all__ = ["BanditPruner", "MedianStoppingPruner", "TruncationSelectionPruner", "create_pruner"]
 
-_PARAMETERS = {
-    "bandit": ("slack_factor", "slack_amount", "evaluation_interval", "delay_evaluation"),
-    "median_stopping": ("evaluation_interval", "delay_evaluation"),
-    "truncation_selection": (
-        "truncation_percentage",
-        "evaluation_interval",
-        "delay_evaluation",
-        "exclude_finished_jobs",
-    ),
-}
-
 
 def list_policies() -> list[str]:
     """The registered ``early_termination`` type names."""
-    return sorted(POLICIES)
+    return sorted(POLICIES.names())
 
 
 def _policy_type(policy: Any) -> str:
@@ -67,20 +53,10 @@ def create_pruner(policy: Any) -> optuna.pruners.BasePruner:
     if policy is None:
         return optuna.pruners.NopPruner()
     name = _policy_type(policy).strip().lower()
-    cls = POLICIES.get(name)
-    if cls is None:
-        close = difflib.get_close_matches(name, POLICIES, n=1)
-        raise ConfigError(
-            Problem(
-                f"unknown early termination policy; expected one of: {', '.join(list_policies())}",
-                path="sweep.early_termination.type",
-                value=repr(name),
-                suggestion=close[0] if close else None,
-            )
-        )
+    cls = POLICIES.get(name)  # an unknown name: ConfigError with the nearest names
     kwargs: dict[str, Any] = {}
     if not isinstance(policy, str):
-        for key in _PARAMETERS.get(name, ()):
+        for key in cls.parameters:
             value = policy.get(key) if isinstance(policy, Mapping) else getattr(policy, key, None)
             if value is not None:
                 kwargs[key] = value

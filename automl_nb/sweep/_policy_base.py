@@ -8,6 +8,9 @@ every multiple of ``evaluation_interval`` that is greater than or equal to
 maximised; a NaN report is pruned at once (a diverged trial). Other trials' NaN reports are
 ignored. Each policy compares the trial with the *other* trials of the study, in any state, so
 a trial alone is never pruned.
+
+Each policy also says where its line is (:meth:`PolicyPruner.cut_line`): the value below which
+a trial reporting at a step is pruned, drawn by the dashboard.
 """
 
 from __future__ import annotations
@@ -20,7 +23,19 @@ from typing import Any
 import optuna
 from optuna.pruners import BasePruner
 
-POLICIES: dict[str, type[PolicyPruner]] = {}
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
+from automl_nb.registry import Registry
+
+
+def _unknown_policy(message: str) -> ConfigError:
+    return ConfigError(Problem(message, path="sweep.early_termination.type"))
+
+
+# The pruner classes, keyed by Azure's ``early_termination.type`` names.
+POLICIES: Registry[type[PolicyPruner]] = Registry(
+    "early termination policy", error=_unknown_policy
+)
 
 
 def register_policy(name: str) -> Callable[[type[PolicyPruner]], type[PolicyPruner]]:
@@ -28,8 +43,7 @@ def register_policy(name: str) -> Callable[[type[PolicyPruner]], type[PolicyPrun
 
     def decorator(cls: type[PolicyPruner]) -> type[PolicyPruner]:
         cls.policy_type = name
-        POLICIES[name] = cls
-        return cls
+        return POLICIES.add(name, cls)
 
     return decorator
 
@@ -43,6 +57,8 @@ class PolicyPruner(BasePruner):
     """
 
     policy_type = ""
+    # The keys of its ``sweep.early_termination`` mapping (config attributes of the same name).
+    parameters: tuple[str, ...] = ("evaluation_interval", "delay_evaluation")
 
     def __init__(self, *, evaluation_interval: int = 1, delay_evaluation: int = 0) -> None:
         self.evaluation_interval = max(1, int(evaluation_interval or 1))
@@ -60,6 +76,40 @@ class PolicyPruner(BasePruner):
             return True
         others = [t for t in study.get_trials(deepcopy=False) if t.number != trial.number]
         return self._should_prune(step, _finite(trial), [(t, _finite(t)) for t in others])
+
+    def cut_line(
+        self,
+        study: optuna.Study,
+        step: int,
+        *,
+        trial: optuna.trial.FrozenTrial | None = None,
+    ) -> float | None:
+        """The value below which a trial reporting at ``step`` is pruned.
+
+        The value compared is the one the policy judges by: the trial's best report up to
+        ``step`` for ``bandit`` and ``median_stopping``, its report at ``step`` for
+        ``truncation_selection`` (for a trial's first report, simply that report). A trial is
+        pruned when it is strictly below the line; at the line it is kept.
+
+        Args:
+            study: The study whose trials draw the line.
+            step: The report step.
+            trial: The trial judged; it is left out of the comparison (default: a trial not
+                in ``study`` yet, compared with all of its trials).
+
+        Returns:
+            The line, or None when nothing is pruned at ``step`` (not an evaluation step, no
+            other trial reported, or nothing to cut).
+        """
+        if not self.is_evaluation_step(step):
+            return None
+        skip = None if trial is None else trial.number
+        others = [t for t in study.get_trials(deepcopy=False) if t.number != skip]
+        return self._cut_line(step, [(t, _finite(t)) for t in others])
+
+    @abc.abstractmethod
+    def _cut_line(self, step: int, others: list[tuple[Any, dict[int, float]]]) -> float | None:
+        """The line at an evaluation ``step`` drawn by ``others`` (see :meth:`cut_line`)."""
 
     @abc.abstractmethod
     def _should_prune(

@@ -47,6 +47,8 @@ class TruncationSelectionPruner(PolicyPruner):
         ConfigError: ``truncation_percentage`` outside (0, 100).
     """
 
+    parameters = ("truncation_percentage", *PolicyPruner.parameters, "exclude_finished_jobs")
+
     def __init__(
         self,
         *,
@@ -68,6 +70,21 @@ class TruncationSelectionPruner(PolicyPruner):
             )
         self.truncation_percentage = truncation_percentage
         self.exclude_finished_jobs = bool(exclude_finished_jobs)
+
+    def _peers(self, step: int, others: list[tuple[Any, dict[int, float]]]) -> list[float]:
+        return [
+            vals[step]
+            for trial, vals in others
+            if step in vals and not (self.exclude_finished_jobs and trial.state.is_finished())
+        ]
+
+    def _cut_line(self, step: int, others: list[tuple[Any, dict[int, float]]]) -> float | None:
+        # With the trial, n are ranked and k cut; it is cut when n - k peers beat it, i.e.
+        # when it is below the (n - k)-th best peer.
+        peers = sorted(self._peers(step, others), reverse=True)
+        n = len(peers) + 1
+        cut = math.floor(n * self.truncation_percentage / 100)
+        return peers[n - cut - 1] if cut > 0 else None
 
     def _should_prune(
         self, step: int, values: dict[int, float], others: list[tuple[Any, dict[int, float]]]

@@ -1,6 +1,7 @@
 """Checkpoints of a trial and the weights of earlier models (incremental training).
 
-A trial keeps ``trial_dir/checkpoints/``:
+Every file is read with ``torch.load(weights_only=True)``, so checkpoints hold only tensors and
+plain values (``save_checkpoint`` converts the rest). A trial keeps ``trial_dir/checkpoints/``:
 
 * ``last.pt`` - after every epoch: model, optimizer, scheduler, scaler, epoch, history,
   early-stopping and RNG state; what ``resume`` continues from;
@@ -11,6 +12,10 @@ A trial keeps ``trial_dir/checkpoints/``:
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import dataclasses
+import enum
 import logging
 import os
 from collections.abc import Iterable
@@ -25,34 +30,113 @@ from automl_nb.errors import Problem
 
 logger = logging.getLogger("automl_nb.training")
 
+# A checkpoint being written; one left behind by a killed trial is stale.
+TMP_SUFFIX = ".tmp"
 
-def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
-    """Write ``state`` with ``torch.save`` atomically (temporary file, then rename).
+_PLAIN_TYPES = (bool, int, float, complex, str, bytes)
+_TORCH_TYPES = (torch.Tensor, torch.Size, torch.dtype, torch.device)
 
-    A trial killed mid-write therefore never leaves a truncated ``last.pt`` behind.
+
+def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path | None:
+    """Write ``state`` with ``torch.save`` atomically (temporary file, flush, then rename).
+
+    Values are first made plain (:func:`plain_state`) so that the file loads with
+    ``weights_only=True``. A write that fails (disk full, a read-only folder) removes its
+    temporary file, keeps the previous checkpoint as it was and logs a warning; training goes
+    on. A trial killed mid-write leaves only a stale ``<name>.tmp`` next to the previous,
+    still loadable checkpoint (the runner removes those on resume).
+
+    Returns:
+        The checkpoint path, or None when the write failed.
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    torch.save(dict(state), tmp)
-    os.replace(tmp, out)
+    tmp = out.with_name(out.name + TMP_SUFFIX)
+    payload = plain_state(dict(state))
+    try:
+        # A path, not a file object: torch then writes from C++, so a SIGINT (pruning,
+        # cancel) surfaces as KeyboardInterrupt after the write instead of inside it.
+        torch.save(payload, str(tmp))
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, out)
+    except (OSError, RuntimeError) as exc:  # torch wraps write errors in RuntimeError
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc.__context__, KeyboardInterrupt) or "KeyboardInterrupt" in str(exc):
+            raise KeyboardInterrupt from exc  # an interrupt, not a failed write
+        kept = "the previous one is kept and still loadable" if out.exists() else "none kept"
+        logger.warning("could not write checkpoint %s (%s); %s", out, exc, kept)
+        return None
     return out
 
 
-def load_checkpoint(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` (or any ``torch.save`` dict)."""
-    # Checkpoints hold tensors and plain containers, numbers and strings only, so they load as
-    # weights only: a foreign file can never run code here.
-    import pickle
+def plain_state(value: Any) -> Any:
+    """``value`` with everything ``torch.load(weights_only=True)`` refuses made plain.
 
+    Tensors, ``torch.Size``/dtype/device, numbers, strings, bytes and None stay; mappings,
+    lists, tuples and sets are walked; numpy scalars become Python numbers, numpy arrays
+    tensors, paths strings, enums their value, dataclasses dicts, anything else its ``str``.
+    """
+    # Exact types: numpy.float64 and IntEnum subclass float/int but would not load.
+    if value is None or type(value) in _PLAIN_TYPES or isinstance(value, _TORCH_TYPES):
+        return value
+    if isinstance(value, collections.OrderedDict):
+        ordered = collections.OrderedDict(
+            (plain_state(k), plain_state(v)) for k, v in value.items()
+        )
+        metadata = getattr(value, "_metadata", None)  # a state_dict's module versions
+        if metadata is not None:
+            ordered._metadata = plain_state(metadata)  # type: ignore[attr-defined]
+        return ordered
+    if isinstance(value, Mapping):
+        return {plain_state(k): plain_state(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain_state(v) for v in value]
+        return set(items) if isinstance(value, (set, frozenset)) else type(value)(items)
+    if isinstance(value, enum.Enum):
+        return plain_state(value.value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain_state(dataclasses.asdict(value))
+    module = type(value).__module__
+    if module == "numpy":
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return torch.from_numpy(value.copy())
+        if isinstance(value, np.generic):
+            return value.item()
+    logger.debug("checkpoint value of type %s stored as text", type(value).__name__)
+    return str(value)
+
+
+def load_checkpoint(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (or any ``torch.save`` dict of
+    tensors and plain values).
+
+    Nothing in the file runs: it is read with ``weights_only=True``.
+
+    Raises:
+        ConfigError: The file is not a checkpoint of plain values (a foreign or tampered
+            pickle, a truncated file); the message names the file.
+    """
+    source = Path(path)
     try:
-        return torch.load(Path(path), map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return torch.load(source, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - unpickling, zip and truncation errors alike
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
             Problem(
-                f"cannot be opened as weights only (nothing in it was run): {first[:160]}",
-                file=str(path),
+                "not a loadable checkpoint: it holds something other than tensors and plain "
+                f"values, or it is damaged; it was refused, not run ({reason[:300]})",
+                file=str(source),
             )
         ) from None
 

@@ -277,3 +277,16 @@ def test_run_tiny_job_with_set_overrides(
     assert summary["epochs"] == 2
     status = json.loads((Path(summary["job_dir"]) / "status.json").read_text())
     assert status["status"] == "completed" and status["best_score"] == summary["best_score"]
+    # The trial's status and best_model/ are recorded the way the job runner records them.
+    job_dir = Path(summary["job_dir"])
+    trial = json.loads((job_dir / "trials" / "0" / "status.json").read_text())
+    assert trial["state"] == "completed" and trial["epochs"] == 2
+    assert trial["best_score"] == summary["best_score"] and trial["ended"] >= trial["started"]
+    assert status["primary_metric"] == summary["primary_metric"] and status["best_trial"] == 0
+    assert (job_dir / "best_model" / "TRIAL").read_text() == "0"
+    assert (job_dir / "best_model" / "settings.json").is_file()
+    assert not list(job_dir.glob(".best_model.*"))  # staged, then renamed into place
+    from automl_nb.runner import get_job
+
+    listed = get_job(job_dir).trials()
+    assert [(t.number, t.state) for t in listed] == [(0, "completed")]

@@ -1,4 +1,4 @@
-"""The early-termination line drawn on the dashboard, checked against the pruners' rules."""
+"""The early-termination line drawn on the dashboard, as the pruners draw it."""
 
 from __future__ import annotations
 
@@ -44,5 +44,7 @@ def test_median_stopping_uses_running_averages():
 
 def test_truncation_cuts_the_lowest_percentage_at_each_step():
     line = dict(termination_threshold(TruncationSelectionPolicy(truncation_percentage=40), CURVES))
-    # step 1: 3 values, floor(3 * 0.4) = 1 cut -> the lowest, 0.2; step 2: 2 values -> none cut
-    assert line == {1: pytest.approx(0.2)}
+    # A trial reporting at step 1 is ranked with the 3 plotted: n = 4, floor(4 * 0.4) = 1 cut,
+    # so below the 3rd best (0.2) it is stopped; at step 2, with 0.8 and 0.6: n = 3, 1 cut,
+    # below the 2nd best (0.6).
+    assert line == {1: pytest.approx(0.2), 2: pytest.approx(0.6)}

@@ -159,3 +159,60 @@ def test_bandit_inside_optimize_prunes_the_bad_sub_space() -> None:
             assert trial.last_step == 2
         else:
             assert trial.state == optuna.trial.TrialState.COMPLETE
+
+
+def _study_of(pruner, histories):
+    """A study holding ``histories`` (``{step: value}`` each); the last one stays running."""
+    study = _study(pruner)
+    for number, history in enumerate(histories):
+        trial = study.ask()
+        for step, value in history.items():
+            trial.report(value, step)
+        if number < len(histories) - 1:
+            study.tell(trial, max(history.values()))
+    return study
+
+
+def _pruned_at(pruner, histories, step, value):
+    """Whether a new trial whose first report is ``value`` at ``step`` is pruned."""
+    trial = _study_of(pruner, histories).ask()
+    trial.report(value, step)
+    return trial.should_prune()
+
+
+HISTORIES = [{1: 0.5, 2: 0.8}, {1: 0.6}, {1: 0.3, 2: 0.4, 3: 0.9}]
+
+
+@pytest.mark.parametrize(
+    "pruner",
+    [
+        BanditPruner(slack_factor=0.25),
+        BanditPruner(slack_amount=0.1),
+        BanditPruner(slack_factor=0.5, slack_amount=0.05),
+        BanditPruner(slack_amount=0.1, delay_evaluation=2),
+    ],
+)
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_cut_line_is_where_should_prune_flips(pruner, step) -> None:
+    line = pruner.cut_line(_study_of(pruner, HISTORIES), step)
+    if step < pruner.delay_evaluation:
+        assert line is None
+        assert not _pruned_at(pruner, HISTORIES, step, -100.0)
+        return
+    best = max(v for h in HISTORIES for s, v in h.items() if s <= step)
+    assert line is not None and line < best
+    assert _pruned_at(pruner, HISTORIES, step, line - 1e-6)
+    assert not _pruned_at(pruner, HISTORIES, step, line + 1e-6)
+    assert not _pruned_at(pruner, HISTORIES, step, line)  # equal is kept
+
+
+def test_cut_line_of_a_trial_in_the_study_leaves_it_out() -> None:
+    pruner = BanditPruner(slack_amount=0.1)
+    study = _study_of(pruner, HISTORIES)
+    running = study.get_trials()[-1]  # reported 0.3, 0.4, 0.9; the others' best by 2 is 0.8
+    assert pruner.cut_line(study, 2, trial=running) == pytest.approx(0.7)
+    assert pruner.cut_line(study, 2) == pytest.approx(0.7)
+    assert pruner.cut_line(study, 3, trial=running) == pytest.approx(0.7)
+    assert pruner.cut_line(study, 3) == pytest.approx(0.8)  # with its 0.9 at step 3
+    assert pruner.prune(study, running) is False  # its best 0.9 is above 0.7
+    assert pruner.cut_line(_study(pruner), 1) is None  # alone: nothing is cut

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import statistics
+
 import optuna
 import pytest
 
@@ -87,3 +89,55 @@ def test_create_pruner_from_the_config_policy() -> None:
     assert isinstance(pruner, MedianStoppingPruner)
     assert (pruner.evaluation_interval, pruner.delay_evaluation) == (3, 5)
     assert isinstance(create_pruner("median_stopping"), MedianStoppingPruner)
+
+
+def _study_of(pruner, histories):
+    """A study holding ``histories`` (``{step: value}`` each); the last one stays running."""
+    study = _study(pruner)
+    for number, history in enumerate(histories):
+        trial = study.ask()
+        for step, value in history.items():
+            trial.report(value, step)
+        if number < len(histories) - 1:
+            study.tell(trial, max(history.values()))
+    return study
+
+
+def _pruned_at(pruner, histories, step, value):
+    """Whether a new trial whose first report is ``value`` at ``step`` is pruned."""
+    trial = _study_of(pruner, histories).ask()
+    trial.report(value, step)
+    return trial.should_prune()
+
+
+HISTORIES = [{1: 0.5, 2: 0.8, 3: 0.9}, {1: 0.6, 2: 0.6}, {1: 0.2}, {1: 0.7, 2: 0.1, 3: 0.4}]
+
+
+@pytest.mark.parametrize(
+    "pruner", [MedianStoppingPruner(), MedianStoppingPruner(evaluation_interval=2)]
+)
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_cut_line_is_where_should_prune_flips(pruner, step) -> None:
+    line = pruner.cut_line(_study_of(pruner, HISTORIES), step)
+    if step % pruner.evaluation_interval:
+        assert line is None
+        assert not _pruned_at(pruner, HISTORIES, step, -100.0)
+        return
+    averages = [
+        statistics.fmean(v for s, v in h.items() if s <= step)
+        for h in HISTORIES
+        if any(s <= step for s in h)
+    ]
+    assert line == pytest.approx(statistics.median(averages))
+    assert _pruned_at(pruner, HISTORIES, step, line - 1e-6)
+    assert not _pruned_at(pruner, HISTORIES, step, line + 1e-6)
+
+
+def test_cut_line_of_a_trial_in_the_study_leaves_it_out() -> None:
+    pruner = MedianStoppingPruner()
+    study = _study_of(pruner, HISTORIES)
+    running = study.get_trials()[-1]
+    # The others' running averages at 2: 0.65, 0.6, 0.2 -> 0.6; the trial's best, 0.7, is above.
+    assert pruner.cut_line(study, 2, trial=running) == pytest.approx(0.6)
+    assert pruner.prune(study, running) is False
+    assert pruner.cut_line(_study(pruner), 1) is None

@@ -130,3 +130,65 @@ def test_percentage_bounds_and_unknown_policies() -> None:
     with pytest.raises(ConfigError, match="did you mean 'truncation_selection'"):
         create_pruner({"type": "truncation"})
     assert isinstance(create_pruner(None), optuna.pruners.NopPruner)
+
+
+def _study_of(pruner, histories):
+    """A study of ``(values at steps 1, 2, ..., finished?)`` trials."""
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for values, finished in histories:
+        (_finished if finished else _running)(study, values)
+    return study
+
+
+def _pruned_at(pruner, histories, step, value):
+    """Whether a new trial reporting ``value`` at ``step`` is pruned."""
+    trial = _study_of(pruner, histories).ask()
+    trial.report(value, step)
+    return trial.should_prune()
+
+
+HISTORIES = [
+    ([0.5, 0.8], True),
+    ([0.6, 0.6], True),
+    ([0.2], True),
+    ([0.7, 0.3], False),
+    ([0.1, 0.9, 0.4], False),
+]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"truncation_percentage": 40},
+        {"truncation_percentage": 25},
+        {"truncation_percentage": 60, "exclude_finished_jobs": True},
+        {"truncation_percentage": 34, "delay_evaluation": 2},
+    ],
+)
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_cut_line_is_where_should_prune_flips(kwargs, step) -> None:
+    pruner = TruncationSelectionPruner(**kwargs)
+    line = pruner.cut_line(_study_of(pruner, HISTORIES), step)
+    if line is None:
+        # Nothing is cut here: not even the lowest value.
+        assert not _pruned_at(pruner, HISTORIES, step, -100.0)
+        return
+    assert _pruned_at(pruner, HISTORIES, step, line - 1e-6)
+    assert not _pruned_at(pruner, HISTORIES, step, line + 1e-6)
+    assert not _pruned_at(pruner, HISTORIES, step, line)  # ties favour the trial
+
+
+def test_cut_line_values() -> None:
+    pruner = TruncationSelectionPruner(truncation_percentage=40)
+    study = _study_of(pruner, HISTORIES)
+    # step 1: the trial and 5 peers, floor(6 * 0.4) = 2 cut: below the 4th best peer, 0.2.
+    assert pruner.cut_line(study, 1) == pytest.approx(0.2)
+    # step 2: 4 peers (0.9, 0.8, 0.6, 0.3), n = 5, 2 cut: below the 3rd best, 0.6.
+    assert pruner.cut_line(study, 2) == pytest.approx(0.6)
+    # step 3: one peer, n = 2, nothing cut.
+    assert pruner.cut_line(study, 3) is None
+    running = study.get_trials()[-1]  # 0.9 at step 2; ranked without itself: n = 4, 1 cut
+    assert pruner.cut_line(study, 2, trial=running) == pytest.approx(0.3)
+    excluding = TruncationSelectionPruner(truncation_percentage=60, exclude_finished_jobs=True)
+    # Only the two running trials rank at step 2: n = 3, 1 cut: below the 2nd best, 0.3.
+    assert excluding.cut_line(_study_of(excluding, HISTORIES), 2) == pytest.approx(0.3)
