@@ -222,7 +222,10 @@ class JobController:
         if record.get("error"):
             trial.set_user_attr("error", str(record["error"])[:2000])
         score = record.get("best_score")
-        if state == COMPLETED and score is not None:
+        # A trial stopped by a timeout or a cancel after an evaluation kept its best model:
+        # it counts with that score (its state still says why it stopped).
+        kept = state in (TIMEOUT, CANCELED) and (running.folder / "model").is_dir()
+        if (state == COMPLETED or kept) and score is not None:
             self.study.tell(trial, float(score))
             self._publish_best()
         elif state == PRUNED:

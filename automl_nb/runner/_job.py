@@ -213,8 +213,18 @@ class Job:
         return infos
 
     def best_trial(self) -> TrialInfo | None:
-        """The completed trial with the highest primary metric, or None."""
-        done = [t for t in self.trials() if t.state == "completed" and t.best_score is not None]
+        """The trial with the highest primary metric among those with a model (completed, or
+        stopped by a timeout or cancel after an evaluation), or None."""
+        kept = ("timeout", "canceled")
+        done = [
+            t
+            for t in self.trials()
+            if t.best_score is not None
+            and (
+                t.state == "completed"
+                or (t.state in kept and t.folder and (t.folder / "model").is_dir())
+            )
+        ]
         return max(done, key=lambda t: t.best_score) if done else None
 
     @property

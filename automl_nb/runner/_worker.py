@@ -86,7 +86,7 @@ def run_trial_in_kernel(trial_dir: str | os.PathLike[str]) -> dict[str, Any]:
             epochs=result.epochs,
         )
     except (KeyboardInterrupt, TrialPruned):
-        status.update(state=stop_reason(folder) or PRUNED)
+        status.update(state=stop_reason(folder) or PRUNED, **_kept_model(folder))
     except BaseException as exc:  # noqa: BLE001 - the trial fails, the job goes on
         status.update(
             state=FAILED,
@@ -96,6 +96,23 @@ def run_trial_in_kernel(trial_dir: str | os.PathLike[str]) -> dict[str, Any]:
     status["ended"] = time.time()
     write_trial_status(folder, **status)
     return status
+
+
+def _kept_model(folder: Path) -> dict[str, Any]:
+    """The best score of a stopped trial that kept its evaluated model (see ``run_trial``)."""
+    model = folder / "model"
+    metrics = read_json(model / "metrics.json", None) if model.is_dir() else None
+    if not isinstance(metrics, dict):
+        return {}
+    settings = read_json(model / "settings.json", {}) or {}
+    from automl_nb.tasks import as_task
+
+    try:
+        primary = as_task(settings.get("task", "")).primary_metric
+    except ValueError:
+        return {}
+    score = _finite_or_none(metrics.get(primary))
+    return {} if score is None else {"best_score": score, "primary_metric": primary}
 
 
 def _finite_or_none(value: Any) -> float | None:

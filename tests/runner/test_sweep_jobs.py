@@ -194,6 +194,10 @@ def test_status_shows_live_epochs_and_cancel_leaves_no_process(write_job, worksp
     assert job.trials()[0].state == "canceled"
     # The kernel started ahead for trial 1 is gone too.
     assert not list(job.dir.glob(".kernels/*"))
+    # Nothing evaluated is thrown away: the canceled trial's best epoch is the job's model.
+    best = job.best_trial()
+    assert best is not None and best.number == 0 and best.state == "canceled"
+    assert job.best_model_dir is not None and (job.best_model_dir / "model.pt").is_file()
 
 
 def test_a_worker_on_shared_storage_joins_the_sweep(write_job, workspace, tmp_path):
