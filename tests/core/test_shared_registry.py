@@ -53,3 +53,57 @@ def test_a_name_registered_twice_is_refused() -> None:
     reg.register("onnx")(1)
     with pytest.raises(ValueError, match="registered twice"):
         reg.add("ONNX", 2)
+
+
+def test_extension_points_are_registries_with_one_kind_of_error() -> None:
+    from automl_nb.data.converters._registry import _FORMATS
+    from automl_nb.explain._base import _EXPLAINERS
+    from automl_nb.inference.export._base import _FORMATS as EXPORTS
+    from automl_nb.models._registry import _REGISTRY
+    from automl_nb.sweep._samplers import SAMPLERS
+
+    for registry in (_FORMATS, _EXPLAINERS, EXPORTS, _REGISTRY, SAMPLERS):
+        assert isinstance(registry, Registry)
+    assert "resnet50" in _REGISTRY and "Bayesian" in SAMPLERS
+
+
+def test_sampler_names_ignore_case_and_suggest() -> None:
+    from automl_nb.sweep import create_sampler
+
+    assert type(create_sampler("Random")).__name__ == "RandomSampler"
+    with pytest.raises(ConfigError, match="did you mean 'bayesian'"):
+        create_sampler("bayesain")
+
+
+def test_converter_formats_keep_their_writers() -> None:
+    from automl_nb.data.converters import get_format
+    from automl_nb.data.converters import list_formats
+
+    assert get_format("COCO").writer is not None
+    assert get_format("csv").writer is None
+    assert set(list_formats(writable=True)) == {"coco", "voc", "yolo"}
+    with pytest.raises(ConfigError, match="did you mean 'yolo'"):
+        get_format("yolov")
+
+
+def test_export_and_explainer_names_suggest() -> None:
+    from automl_nb.errors import ModelError
+    from automl_nb.explain._base import get_explainer_class
+    from automl_nb.inference.export import get_export_format
+
+    assert get_export_format("ONNX").name == "onnx"
+    with pytest.raises(ModelError, match="did you mean 'onnx'"):
+        get_export_format("onx")
+    with pytest.raises(ConfigError, match="did you mean 'xrai'"):
+        get_explainer_class("xrau")
+
+
+def test_a_model_registered_twice_is_refused() -> None:
+    from automl_nb.models import register_model
+    from automl_nb.tasks import Task
+
+    def resnet18(task):  # the name of a registered model
+        raise AssertionError("never built")
+
+    with pytest.raises(ValueError, match="registered twice"):
+        register_model(tasks=(Task.CLASSIFICATION,), family="timm")(resnet18)
