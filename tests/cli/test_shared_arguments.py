@@ -102,3 +102,12 @@ def test_magic_verbs_are_a_registry() -> None:
     assert set(CLI_VERBS.values()) <= set(VERBS.names())
     with pytest.raises(UsageError, match="unknown verb 'sumbit'; did you mean 'submit'"):
         get_verb("sumbit")
+
+
+def test_help_names_the_command_of_each_shared_verb() -> None:
+    from automl_nb.notebook import automl_vision
+
+    rows = {row[0]: row[2] for row in automl_vision("help").rows}
+    assert rows["%automl_vision deploy"] == "automl-vision serve"
+    assert rows["%automl_vision models"] == "automl-vision models"
+    assert rows["%automl_vision new"] == ""
