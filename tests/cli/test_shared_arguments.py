@@ -111,3 +111,22 @@ def test_help_names_the_command_of_each_shared_verb() -> None:
     assert rows["%automl_vision deploy"] == "automl-vision serve"
     assert rows["%automl_vision models"] == "automl-vision models"
     assert rows["%automl_vision new"] == ""
+
+
+def test_check_magic_takes_the_same_datastore_argument(tmp_path: Path, monkeypatch) -> None:
+    from automl_nb.notebook import automl_vision
+
+    monkeypatch.delenv(DATASTORES_ENV, raising=False)
+    for i in range(10):
+        write_image(tmp_path / "blob" / "img" / f"{i}.png")
+    lines = [
+        {"image_url": f"azureml://datastores/blobstore/paths/img/{i}.png", "label": "ab"[i % 2]}
+        for i in range(10)
+    ]
+    write_lines(tmp_path / "train.jsonl", lines)
+    line = f"check --file {tmp_path / 'train.jsonl'} --task classification"
+    with pytest.raises(DataError, match="datastore 'blobstore' is not mapped"):
+        automl_vision(line)
+    report = automl_vision(f"{line} --datastore blobstore={tmp_path / 'blob'}")
+    assert report.ok and report.to_dict()["images"] == 10
+    assert DATASTORES_ENV not in os.environ
