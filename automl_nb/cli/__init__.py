@@ -4,14 +4,20 @@ Each verb lives in its own module ``automl_nb/cli/_<verb>.py`` that defines:
 
 * ``HELP``: a one-line summary shown by ``automl-vision --help``;
 * ``add_arguments(parser)``: fills an ``argparse`` sub-parser;
-* ``run(args) -> int``: does the work and returns the exit status.
+* ``run(args) -> int``: does the work and returns the exit status;
+* optionally ``PROBLEM_STATUS``: the exit status of a located input problem (default 2).
 
-Verb modules are imported only when that verb runs, so ``automl-vision --help`` is instant.
+The verbs are one :class:`automl_nb.registry.Registry` (:data:`VERBS`), keyed by the name typed
+on the command line. Arguments that several verbs share (``--workspace``, ``--set``,
+``--datastore``, ``--task``) are declared once in :mod:`automl_nb.cli._jobs_common`, which the
+``%automl_vision`` magics use too. A verb with ``--datastore`` gets the mapping applied before
+it runs (:func:`automl_nb.cli._jobs_common.apply_datastores`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import sys
@@ -19,25 +25,29 @@ from collections.abc import Sequence
 
 from automl_nb import __version__
 from automl_nb.errors import AutoMLError
+from automl_nb.errors import LocatedError
+from automl_nb.registry import Registry
 
 # verb -> module under automl_nb.cli; order is the order shown in --help.
-VERBS: dict[str, str] = {
-    "validate": "_validate",
-    "check": "_check",
-    "convert": "_convert",
-    "run": "_run",
-    "submit": "_submit",
-    "status": "_status",
-    "trials": "_trials",
-    "cancel": "_cancel",
-    "resume": "_resume",
-    "worker": "_worker",
-    "predict": "_predict",
-    "explain": "_explain",
-    "serve": "_serve",
-    "export": "_export",
-    "models": "_models",
-}
+VERBS: Registry[str] = Registry("command", error=AutoMLError)
+for _verb in (
+    "validate",
+    "check",
+    "convert",
+    "run",
+    "submit",
+    "status",
+    "trials",
+    "cancel",
+    "resume",
+    "worker",
+    "predict",
+    "explain",
+    "serve",
+    "export",
+    "models",
+):
+    VERBS.add(_verb, f"_{_verb}")
 
 
 def _available_verbs() -> dict[str, str]:
@@ -65,12 +75,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _datastores(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    if not hasattr(args, "datastore"):
+        return contextlib.nullcontext()
+    from automl_nb.cli._jobs_common import applied_datastores
+
+    return applied_datastores(args)
+
+
+def _print_located(exc: LocatedError) -> None:
+    if exc.header:
+        print(f"error: {exc.header}", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"{'  ' if exc.header else 'error: '}{problem}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``automl-vision`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args._module.run(args) or 0)
+        with _datastores(args):
+            return int(args._module.run(args) or 0)
+    except LocatedError as exc:
+        _print_located(exc)
+        # validate reports every problem with status 1; other verbs treat them as errors.
+        return int(getattr(args._module, "PROBLEM_STATUS", 2))
     except AutoMLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

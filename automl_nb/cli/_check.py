@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.tasks import TASK_NAMES
 
 HELP = "Check a dataset: class counts, object sizes, duplicates, broken files, recommendations."
@@ -12,6 +13,7 @@ HELP = "Check a dataset: class counts, object sizes, duplicates, broken files, r
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``check``."""
+    add_datastore_argument(parser)
     parser.add_argument("data", metavar="DATA", help="JSONL file or MLTable folder")
     parser.add_argument(
         "--task", choices=TASK_NAMES, help="task of DATA (default: guessed from the labels)"

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
 from automl_nb.tasks import TASK_NAMES
@@ -17,6 +18,7 @@ _FORMATS = ("coco", "voc", "yolo", "folder", "csv", "masks")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``convert``."""
+    add_datastore_argument(parser)
     parser.add_argument("format", metavar="FORMAT", help=f"source format: {', '.join(_FORMATS)}")
     parser.add_argument(
         "src",

@@ -1,9 +1,19 @@
-"""Shared bits of the job-control verbs: the --workspace option and plain-text tables."""
+"""Arguments shared by several verbs (CLI and magics) and the plain-text tables.
+
+An argument used by more than one verb is declared here once: ``--workspace``, ``--set``,
+``--datastore`` and the ``--task``/``--pattern`` filter. The magics' parser
+(:mod:`automl_nb.notebook._parser`) is an ``argparse`` parser too, so the notebook verbs call
+the same functions. Nothing here imports IPython.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import time
+from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +46,104 @@ def load_job_with_overrides(args: argparse.Namespace) -> Any:
 
     overrides = dict(parse_set_option(item) for item in args.overrides)
     return load_job(args.job, overrides=overrides or None)
+
+
+# Short task names accepted wherever a task is named on a command line or a magic line.
+TASK_ALIASES: dict[str, str] = {
+    "classification": "image_classification",
+    "multiclass": "image_classification",
+    "multilabel": "image_classification_multilabel",
+    "classification_multilabel": "image_classification_multilabel",
+    "detection": "image_object_detection",
+    "object_detection": "image_object_detection",
+    "segmentation": "image_instance_segmentation",
+    "instance_segmentation": "image_instance_segmentation",
+}
+
+
+def task_name(text: str) -> str:
+    """The Azure task name of ``text`` (an Azure name or a short form such as ``detection``).
+
+    Raises:
+        argparse.ArgumentTypeError: Unknown task, with the closest names (argparse shows it
+            as a usage error, in the CLI and in the magics alike).
+    """
+    from automl_nb.registry import did_you_mean
+    from automl_nb.tasks import TASK_NAMES
+
+    name = str(text).strip().lower().replace("-", "_")
+    name = TASK_ALIASES.get(name, name)
+    if name in TASK_NAMES:
+        return name
+    hint = did_you_mean(name, [*TASK_NAMES, *TASK_ALIASES], n=2)
+    raise argparse.ArgumentTypeError(
+        f"unknown task {text!r}{hint}\ntasks: {', '.join(TASK_NAMES)}"
+    )
+
+
+def add_task_filter_arguments(parser: argparse.ArgumentParser, *, task_help: str) -> None:
+    """Add ``--task T`` (Azure or short name) and ``--pattern GLOB`` (the ``models`` verb)."""
+    parser.add_argument("--task", type=task_name, metavar="TASK", help=task_help)
+    parser.add_argument(
+        "--pattern",
+        help="fnmatch pattern on the names, such as 'resnet*' or '*rcnn*'; also lists "
+        "matching timm classifiers",
+    )
+
+
+def add_datastore_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--datastore NAME=FOLDER`` (repeatable), applied by :func:`apply_datastores`."""
+    parser.add_argument(
+        "--datastore",
+        action="append",
+        default=[],
+        metavar="NAME=FOLDER",
+        help="map an Azure datastore to a local folder for azureml:// paths (repeatable; "
+        "adds to AUTOML_NB_DATASTORES)",
+    )
+
+
+def datastore_arguments(args: argparse.Namespace) -> dict[str, str]:
+    """The datastore mapping of ``AUTOML_NB_DATASTORES`` plus the ``--datastore`` items.
+
+    Raises:
+        DataError: An item that is not ``NAME=FOLDER``.
+    """
+    from automl_nb.data import datastore_mapping
+    from automl_nb.data import parse_datastore_mapping
+
+    datastores = datastore_mapping()
+    for item in getattr(args, "datastore", None) or []:
+        datastores.update(datastore_mapping(parse_datastore_mapping(item, origin="--datastore")))
+    return datastores
+
+
+@contextlib.contextmanager
+def applied_datastores(args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    """Set ``AUTOML_NB_DATASTORES`` to the merged mapping while a verb runs.
+
+    Controllers and trial kernels started by the verb inherit the environment, so they resolve
+    ``azureml://`` paths the same way; the previous value is restored afterwards.
+
+    Raises:
+        DataError: A ``--datastore`` item that is not ``NAME=FOLDER``.
+    """
+    from automl_nb.data import DATASTORES_ENV
+
+    items = getattr(args, "datastore", None) or []
+    if not items:
+        yield datastore_arguments(args)
+        return
+    datastores = datastore_arguments(args)
+    before = os.environ.get(DATASTORES_ENV)
+    os.environ[DATASTORES_ENV] = json.dumps(datastores)
+    try:
+        yield datastores
+    finally:
+        if before is None:
+            os.environ.pop(DATASTORES_ENV, None)
+        else:
+            os.environ[DATASTORES_ENV] = before
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from automl_nb.tasks import TASK_NAMES
+from automl_nb.cli._jobs_common import add_task_filter_arguments
 
 HELP = "list the models (Azure names first) with their default hyperparameters"
 
@@ -15,11 +15,7 @@ _COLUMNS = ("model_name", "task", "batch", "lr", "input", "notes")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``models``."""
-    parser.add_argument("--task", choices=TASK_NAMES, help="only models for this task")
-    parser.add_argument(
-        "--pattern",
-        help="fnmatch pattern such as '*rcnn*'; also lists matching timm classifiers",
-    )
+    add_task_filter_arguments(parser, task_help="only models for this task (Azure or short name)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -22,6 +22,7 @@ import sys
 import time
 from typing import Any
 
+from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_set_argument
 from automl_nb.cli._jobs_common import add_workspace_argument
 from automl_nb.cli._jobs_common import load_job_with_overrides
@@ -31,6 +32,7 @@ HELP = "run a job in the foreground (one trial or a sweep) and write its job fol
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``run``."""
+    add_datastore_argument(parser)
     parser.add_argument("job", help="job YAML file")
     add_workspace_argument(parser)
     add_set_argument(parser)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_set_argument
 from automl_nb.cli._jobs_common import add_workspace_argument
 from automl_nb.cli._jobs_common import load_job_with_overrides
@@ -13,6 +14,7 @@ HELP = "start a job with a detached controller and print its id"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``submit``."""
+    add_datastore_argument(parser)
     parser.add_argument("job", help="job YAML file")
     add_workspace_argument(parser)
     add_set_argument(parser)

@@ -7,11 +7,15 @@ import os
 import sys
 from collections import Counter
 
+from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_set_argument
+from automl_nb.cli._jobs_common import datastore_arguments
 from automl_nb.cli._jobs_common import load_job_with_overrides
 from automl_nb.errors import LocatedError
 
 HELP = "check a job YAML and its data (labels, boxes, images); exit status 1 on any problem."
+# A located problem (a bad --datastore included) is a validation result, not a crash.
+PROBLEM_STATUS = 1
 
 # How many dropped lines are shown as examples.
 _EXAMPLES = 5
@@ -27,14 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check the labels only; do not open the image files",
     )
-    parser.add_argument(
-        "--datastore",
-        action="append",
-        default=[],
-        metavar="NAME=FOLDER",
-        help="map an Azure datastore to a local folder for azureml:// paths (repeatable; "
-        "adds to AUTOML_NB_DATASTORES)",
-    )
+    add_datastore_argument(parser)
     add_set_argument(parser)
 
 
@@ -92,17 +89,11 @@ def _summary(spec, train, valid, *, images_checked: bool) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Validate the job and its data; print a summary (exit 0) or every problem (exit 1)."""
-    from automl_nb.data import datastore_mapping
     from automl_nb.data import load_job_data
-    from automl_nb.data import parse_datastore_mapping
     from automl_nb.preflight import check_job
 
     try:
-        datastores = datastore_mapping()
-        for item in args.datastore:
-            datastores.update(
-                datastore_mapping(parse_datastore_mapping(item, origin="--datastore"))
-            )
+        datastores = datastore_arguments(args)
         spec = load_job_with_overrides(args)
         notes = check_job(spec)
         train, valid = load_job_data(

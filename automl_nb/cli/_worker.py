@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_workspace_argument
 
 HELP = "join a running sweep (shared Optuna storage) and run trials on this machine"
@@ -12,6 +13,7 @@ HELP = "join a running sweep (shared Optuna storage) and run trials on this mach
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``worker``."""
+    add_datastore_argument(parser)
     parser.add_argument("job", help="job id (the study name in the shared storage)")
     parser.add_argument("--storage", required=True, help="database URL shared by the workers")
     add_workspace_argument(parser)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import difflib
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -11,8 +10,10 @@ from typing import ClassVar
 
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.registry import Registry
+from automl_nb.registry import suggest
 
-_EXPLAINERS: dict[str, type[Explainer]] = {}
+_EXPLAINERS: Registry[type[Explainer]] = Registry("explanation algorithm", error=ConfigError)
 # The built-in explainers, imported on first use so that importing the package stays free of
 # torch and captum.
 _BUILTIN: dict[str, str] = {
@@ -47,30 +48,28 @@ def register_explainer(name: str) -> Callable[[type[Explainer]], type[Explainer]
 
     def decorate(cls: type[Explainer]) -> type[Explainer]:
         cls.name = name
-        _EXPLAINERS[name] = cls
-        return cls
+        return _EXPLAINERS.add(name, cls)
 
     return decorate
 
 
 def list_explainers() -> list[str]:
     """The registered algorithm names, sorted."""
-    return sorted(set(_EXPLAINERS) | set(_BUILTIN))
+    return sorted(set(_EXPLAINERS.names()) | set(_BUILTIN))
 
 
 def get_explainer_class(name: str) -> type[Explainer]:
     """The explainer class registered as ``name``; unknown names list close matches."""
-    if name not in _EXPLAINERS and name in _BUILTIN:
-        importlib.import_module(_BUILTIN[name])
-    try:
-        return _EXPLAINERS[name]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list_explainers(), n=1)
+    key = str(name).strip().lower() if isinstance(name, str) else None
+    if key is not None and key not in _EXPLAINERS and key in _BUILTIN:
+        importlib.import_module(_BUILTIN[key])
+    if key is None or key not in _EXPLAINERS:
         raise ConfigError(
             Problem(
                 f"unknown explanation algorithm; expected one of {', '.join(list_explainers())}",
                 path="xai_algorithm",
                 value=repr(name),
-                suggestion=close[0] if close else None,
+                suggestion=suggest(str(name), list_explainers()),
             )
-        ) from None
+        )
+    return _EXPLAINERS.get(key)

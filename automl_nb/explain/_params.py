@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.registry import suggest
 
 APPROXIMATION_METHODS: tuple[str, ...] = ("riemann_middle", "gausslegendre")
 
@@ -41,13 +41,12 @@ def resolve_parameters(params: dict[str, Any]) -> dict[str, Any]:
     """
     for name in params:
         if name not in PARAMETER_DEFAULTS:
-            close = difflib.get_close_matches(name, list(PARAMETER_DEFAULTS), n=1)
             raise ConfigError(
                 Problem(
                     f"unknown explanation parameter; expected one of "
                     f"{', '.join(PARAMETER_DEFAULTS)}",
                     path=f"xai_parameters.{name}",
-                    suggestion=close[0] if close else None,
+                    suggestion=suggest(name, PARAMETER_DEFAULTS),
                 )
             )
     resolved = {**PARAMETER_DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
@@ -58,13 +57,12 @@ def resolve_parameters(params: dict[str, Any]) -> dict[str, Any]:
         raise _problem("xrai_fast", "must be true or false", resolved["xrai_fast"])
     method = resolved["approximation_method"]
     if method not in APPROXIMATION_METHODS:
-        close = difflib.get_close_matches(str(method), APPROXIMATION_METHODS, n=1)
         raise ConfigError(
             Problem(
                 f"must be one of {', '.join(APPROXIMATION_METHODS)}",
                 path="xai_parameters.approximation_method",
                 value=repr(method),
-                suggestion=close[0] if close else None,
+                suggestion=suggest(method, APPROXIMATION_METHODS),
             )
         )
     batch = resolved["internal_batch_size"]

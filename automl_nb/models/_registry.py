@@ -8,7 +8,6 @@ names resolve to a generic timm classifier entry.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from typing import Any
 
 from automl_nb.errors import ModelError
 from automl_nb.models._cfg import ModelCfg
+from automl_nb.registry import Registry
+from automl_nb.registry import suggestions
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
 
@@ -32,7 +33,10 @@ class _Entry:
 
 
 # name -> entry, in registration order (Azure's curated names, as Azure lists them).
-_REGISTRY: dict[str, _Entry] = {}
+# Names are matched as given (timm names are case-sensitive too).
+_REGISTRY: Registry[_Entry] = Registry(
+    "model_name", error=ModelError, normalize=lambda name: str(name).strip()
+)
 
 
 def register_model(
@@ -52,9 +56,7 @@ def register_model(
 
     def decorator(fn: EntryFn) -> EntryFn:
         name = fn.__name__
-        if name in _REGISTRY:
-            raise ValueError(f"model {name!r} is registered twice")
-        _REGISTRY[name] = _Entry(name, tuple(tasks), family, fn, available)
+        _REGISTRY.add(name, _Entry(name, tuple(tasks), family, fn, available))
         return fn
 
     return decorator
@@ -63,6 +65,11 @@ def register_model(
 def registered_names(*, include_unavailable: bool = True) -> list[str]:
     """Registered (Azure) model names in registration order."""
     return [n for n, e in _REGISTRY.items() if include_unavailable or e.available]
+
+
+def registered_entry(name: str) -> Any:
+    """The registry entry of ``name`` (``.tasks``, ``.family``, ``.available``), or None."""
+    return _REGISTRY.get(name) if name in _REGISTRY else None
 
 
 def _is_timm_name(name: str) -> bool:
@@ -120,7 +127,7 @@ def list_models(
     want = as_task(task) if task is not None else None
     names = [
         e.name
-        for e in _REGISTRY.values()
+        for _, e in _REGISTRY.items()
         if (want is None or want in e.tasks)
         and (include_unavailable or e.available)
         and (pattern is None or fnmatch.fnmatchcase(e.name, pattern))
@@ -136,13 +143,13 @@ def list_models(
 
 
 def _close_matches(name: str, task: Task | None) -> list[str]:
-    pool = [e.name for e in _REGISTRY.values() if task is None or task in e.tasks]
-    matches = difflib.get_close_matches(name, pool, n=5, cutoff=0.5)
+    pool = [e.name for _, e in _REGISTRY.items() if task is None or task in e.tasks]
+    matches = suggestions(name, pool, n=5, cutoff=0.5)
     if task is None or task.is_classification:
         try:
             import timm
 
-            extra = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.6)
+            extra = suggestions(name, timm.list_models(), n=5, cutoff=0.6)
         except ImportError:  # pragma: no cover - timm is a dependency
             extra = []
         matches += [m for m in extra if m not in matches]
@@ -181,7 +188,7 @@ def get_model_cfg(name: str, task: Task | str) -> ModelCfg:
     """
     name = str(name).strip()
     task = as_task(task)
-    entry = _REGISTRY.get(name)
+    entry = registered_entry(name)
     if entry is not None:
         if task not in entry.tasks:
             others = ", ".join(repr(n) for n in list_models(task)[:8])

@@ -18,7 +18,6 @@ Names are matched case-insensitively (v1 wrote ``Random``, ``Grid``, ``Bayesian`
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -31,11 +30,14 @@ from automl_nb.config._distributions import QUniform
 from automl_nb.config._distributions import Uniform
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.registry import Registry
+from automl_nb.registry import suggest
 from automl_nb.sweep._grid import GridSearchSampler
 from automl_nb.sweep._search_space import normalize_search_space
 
 SamplerFactory = Callable[..., "optuna.samplers.BaseSampler"]
-SAMPLERS: dict[str, SamplerFactory] = {}
+# Keyed by the lower-case Azure name; lookups ignore case (v1 wrote ``Random``).
+SAMPLERS: Registry[SamplerFactory] = Registry("sampling algorithm", error=ConfigError)
 
 AZURE_BAYESIAN_DISTRIBUTIONS = (Choice, Uniform, QUniform)
 
@@ -43,16 +45,12 @@ AZURE_BAYESIAN_DISTRIBUTIONS = (Choice, Uniform, QUniform)
 def register_sampler(name: str) -> Callable[[SamplerFactory], SamplerFactory]:
     """Register a sampler factory ``(search_space, *, seed) -> BaseSampler`` under ``name``."""
 
-    def decorator(factory: SamplerFactory) -> SamplerFactory:
-        SAMPLERS[name] = factory
-        return factory
-
-    return decorator
+    return SAMPLERS.register(name)
 
 
 def list_samplers() -> list[str]:
     """The registered ``sampling_algorithm`` names."""
-    return sorted(SAMPLERS)
+    return sorted(SAMPLERS.names())
 
 
 @register_sampler("random")
@@ -119,15 +117,13 @@ def create_sampler(
             algorithm cannot sample.
     """
     name = "random" if sampling_algorithm is None else str(sampling_algorithm).strip().lower()
-    factory = SAMPLERS.get(name)
-    if factory is None:
-        close = difflib.get_close_matches(name, SAMPLERS, n=1)
+    if name not in SAMPLERS:
         raise ConfigError(
             Problem(
                 f"unknown sampling algorithm; expected one of: {', '.join(list_samplers())}",
                 path="sweep.sampling_algorithm",
                 value=repr(sampling_algorithm),
-                suggestion=close[0] if close else None,
+                suggestion=suggest(name, SAMPLERS.names()),
             )
         )
-    return factory(search_space, seed=seed)
+    return SAMPLERS.get(name)(search_space, seed=seed)

@@ -83,7 +83,7 @@ def test_every_azure_name_is_registered_with_its_tasks() -> None:
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", _build_cases())
 def test_registered_model_forward_backward(name: str) -> None:
-    task = _REGISTRY[name].tasks[0]
+    task = _REGISTRY.get(name).tasks[0]
     cfg = get_model_cfg(name, task)
     assert cfg.name == name and cfg.task is task and cfg.available
     if _too_big(name, cfg):
@@ -116,7 +116,7 @@ def test_registered_model_forward_backward(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["vitl16r224", "resnet152", "fasterrcnn_resnet152_fpn"])
 def test_huge_models_resolve_their_cfg(name: str) -> None:
-    task = _REGISTRY[name].tasks[0]
+    task = _REGISTRY.get(name).tasks[0]
     cfg = get_model_cfg(name, task)
     assert cfg.layer_groups and cfg.defaults["training_batch_size"] >= 2
     assert cfg.to_dict()["name"] == name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +11,8 @@ from typing import Any
 from automl_nb.data._records import LabeledImages
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.registry import Registry
+from automl_nb.registry import suggest
 from automl_nb.tasks import Task
 
 from ._report import ConversionReport
@@ -40,7 +42,9 @@ class Format:
     writer: Writer | None = None
 
 
-_FORMATS: dict[str, Format] = {}
+_FORMATS: Registry[Format] = Registry("annotation format", error=ConfigError)
+# Export functions, by format name; a format without one can only be read.
+_WRITERS: Registry[Writer] = Registry("writable annotation format", error=ConfigError)
 
 
 def register_format(
@@ -49,7 +53,7 @@ def register_format(
     """Decorator that registers a reader function under ``name``."""
 
     def decorate(reader: Reader) -> Reader:
-        _FORMATS[name] = Format(name, description, tasks, reader)
+        _FORMATS.add(name, Format(name, description, tasks, reader))
         return reader
 
     return decorate
@@ -59,16 +63,15 @@ def register_writer(name: str) -> Callable[[Writer], Writer]:
     """Decorator that attaches an export function to the already registered format ``name``."""
 
     def decorate(writer: Writer) -> Writer:
-        fmt = _FORMATS[name]
-        _FORMATS[name] = Format(fmt.name, fmt.description, fmt.tasks, fmt.reader, writer)
-        return writer
+        _FORMATS.get(name)  # the reader is registered first
+        return _WRITERS.add(name, writer)
 
     return decorate
 
 
 def list_formats(*, writable: bool = False) -> list[str]:
     """Registered format names (only those that can be written, with ``writable=True``)."""
-    return [name for name, fmt in _FORMATS.items() if fmt.writer is not None or not writable]
+    return [name for name in _FORMATS.names() if name in _WRITERS or not writable]
 
 
 def get_format(name: str) -> Format:
@@ -77,16 +80,17 @@ def get_format(name: str) -> Format:
     Raises:
         ConfigError: Unknown name; the message lists the formats and the closest match.
     """
-    key = str(name).strip().lower()
-    if key in _FORMATS:
-        return _FORMATS[key]
-    close = difflib.get_close_matches(key, list(_FORMATS), n=1)
+    key = _FORMATS.key(str(name))
+    if key is not None:
+        fmt = _FORMATS.get(key)
+        writer = _WRITERS.get(key) if key in _WRITERS else None
+        return dataclasses.replace(fmt, writer=writer)
     raise ConfigError(
         Problem(
-            f"unknown annotation format; expected one of: {', '.join(_FORMATS)}",
+            f"unknown annotation format; expected one of: {', '.join(_FORMATS.names())}",
             path="format",
             value=repr(name),
-            suggestion=close[0] if close else None,
+            suggestion=suggest(str(name).strip().lower(), _FORMATS.names()),
         )
     )
 

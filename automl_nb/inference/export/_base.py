@@ -8,7 +8,6 @@ functions, so importing this package stays cheap.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from automl_nb.errors import ModelError
+from automl_nb.registry import Registry
+from automl_nb.registry import did_you_mean
 
 ExportFn = Callable[..., list[Path]]
 
@@ -48,7 +49,7 @@ class ExportFormat:
     fn: ExportFn | None = None
 
 
-_FORMATS: dict[str, ExportFormat] = {}
+_FORMATS: Registry[ExportFormat] = Registry("export format", error=ModelError)
 
 
 def register_format(
@@ -62,13 +63,16 @@ def register_format(
     """Register the decorated function as export format ``name``."""
 
     def wrap(fn: ExportFn) -> ExportFn:
-        _FORMATS[name] = ExportFormat(
-            name=name,
-            description=description,
-            tasks=tuple(tasks),
-            options=dict(options or {}),
-            requires=tuple(requires),
-            fn=fn,
+        _FORMATS.add(
+            name,
+            ExportFormat(
+                name=name,
+                description=description,
+                tasks=tuple(tasks),
+                options=dict(options or {}),
+                requires=tuple(requires),
+                fn=fn,
+            ),
         )
         return fn
 
@@ -77,7 +81,7 @@ def register_format(
 
 def list_export_formats() -> list[str]:
     """The registered export format names (``["mlflow", "onnx", "torchscript"]``)."""
-    return sorted(_FORMATS)
+    return sorted(_FORMATS.names())
 
 
 def get_export_format(name: str) -> ExportFormat:
@@ -86,14 +90,12 @@ def get_export_format(name: str) -> ExportFormat:
     Raises:
         ModelError: Unknown format, with the closest names.
     """
-    key = str(name).strip().lower()
-    if key not in _FORMATS:
-        close = difflib.get_close_matches(key, list(_FORMATS), n=2)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    if name not in _FORMATS:
+        hint = did_you_mean(str(name).strip().lower(), _FORMATS.names(), n=2)
         raise ModelError(
             f"unknown export format {name!r}{hint} (formats: {', '.join(list_export_formats())})"
         )
-    return _FORMATS[key]
+    return _FORMATS.get(name)
 
 
 def missing_package_error(package: str, fmt: str) -> ModelError:

@@ -3,15 +3,21 @@
 A verb module defines ``HELP`` (its description; the first line is the summary), ``CELL``
 (``"none"``, ``"optional"`` or ``"required"``: whether it takes a cell body),
 ``add_arguments(parser)`` and ``run(args, ctx) -> object``. The object renders itself.
+
+The verbs are one :class:`automl_nb.registry.Registry` (:data:`VERB_MODULES`). Where a verb
+also exists on the command line, its shared arguments come from
+:mod:`automl_nb.cli._jobs_common` (``--set``, ``--task``, ``--pattern``); :data:`CLI_VERBS`
+names the ``automl-vision`` command of each magic verb.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from types import ModuleType
 
 from IPython.core.error import UsageError
+
+from automl_nb.registry import Registry
 
 # The user-facing verb names, in the order ``help`` lists them.
 VERBS: tuple[str, ...] = (
@@ -38,6 +44,26 @@ VERBS: tuple[str, ...] = (
     "help",
 )
 
+# verb -> module under automl_nb.notebook.verbs.
+VERB_MODULES: Registry[str] = Registry("verb", error=UsageError)
+for _verb in VERBS:
+    VERB_MODULES.add(_verb, f"automl_nb.notebook.verbs._{_verb}")
+
+# magic verb -> the automl-vision command doing the same work.
+CLI_VERBS: dict[str, str] = {
+    "check": "check",
+    "submit": "submit",
+    "status": "status",
+    "trials": "trials",
+    "cancel": "cancel",
+    "resume": "resume",
+    "predict": "predict",
+    "explain": "explain",
+    "export": "export",
+    "deploy": "serve",
+    "models": "models",
+}
+
 
 def get_verb(name: str) -> ModuleType:
     """The module of verb ``name``.
@@ -45,14 +71,12 @@ def get_verb(name: str) -> ModuleType:
     Raises:
         UsageError: Unknown verb, with the closest names.
     """
-    if name not in VERBS:
-        close = difflib.get_close_matches(name, VERBS, n=3)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    if name not in VERB_MODULES:
         raise UsageError(
-            f"unknown verb {name!r}{hint}\nverbs: {', '.join(VERBS)} "
+            f"{VERB_MODULES.unknown_message(name)}\nverbs: {', '.join(VERBS)} "
             "(%automl_vision help VERB for details)"
         )
-    return importlib.import_module(f"automl_nb.notebook.verbs._{name}")
+    return importlib.import_module(VERB_MODULES.get(name))
 
 
 def summary(module: ModuleType) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from automl_nb.cli._jobs_common import add_datastore_argument
+from automl_nb.cli._jobs_common import applied_datastores
 from automl_nb.notebook._datasets import add_dataset_arguments
 from automl_nb.notebook._datasets import dataset_from_args
 
@@ -17,6 +19,7 @@ CELL = "none"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_dataset_arguments(parser)
+    add_datastore_argument(parser)
     parser.add_argument("--no-files", action="store_true", help="use the labels only")
     parser.add_argument("--input-size", type=int, help="model input size (crop or min_size)")
 
@@ -24,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Any) -> Any:
     from automl_nb.data.doctor import diagnose
 
-    data, validation = dataset_from_args(args, ctx)
-    return diagnose(
-        data, validation=validation, input_size=args.input_size, check_files=not args.no_files
-    )
+    with applied_datastores(args):
+        data, validation = dataset_from_args(args, ctx)
+        return diagnose(
+            data, validation=validation, input_size=args.input_size, check_files=not args.no_files
+        )

@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Any) -> Any:
     from automl_nb.notebook._dispatch import make_parser
+    from automl_nb.notebook.verbs import CLI_VERBS
     from automl_nb.notebook.verbs import VERBS
     from automl_nb.notebook.verbs import get_verb
     from automl_nb.notebook.verbs import summary
@@ -25,7 +26,16 @@ def run(args: argparse.Namespace, ctx: Any) -> Any:
     if args.verb:
         get_verb(args.verb)
         return HelpText(make_parser(args.verb).format_help())
-    rows = [[f"%automl_vision {name}", summary(get_verb(name))] for name in VERBS]
+    rows = [
+        [
+            f"%automl_vision {name}",
+            summary(get_verb(name)),
+            f"automl-vision {CLI_VERBS[name]}" if name in CLI_VERBS else "",
+        ]
+        for name in VERBS
+    ]
     return TableResult(
-        "AutoML for Images verbs (%automl_vision VERB --help for details)", ["verb", "what"], rows
+        "AutoML for Images verbs (%automl_vision VERB --help for details)",
+        ["verb", "what", "on the command line"],
+        rows,
     )

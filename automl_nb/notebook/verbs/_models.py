@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from automl_nb.cli._jobs_common import add_task_filter_arguments
 from automl_nb.notebook._results import TableResult
 
 HELP = """List the model names (training_parameters.model_name) for a task.
@@ -15,18 +16,16 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", help="a task name (default: the draft's task)")
-    parser.add_argument("--pattern", help="a glob on the names, e.g. 'resnet*'")
+    add_task_filter_arguments(parser, task_help="a task name (default: the draft's task)")
 
 
 def run(args: argparse.Namespace, ctx: Any) -> TableResult:
     from automl_nb.models import default_model
     from automl_nb.models import list_models
-    from automl_nb.notebook.verbs._new import resolve_task
     from automl_nb.tasks import TASK_NAMES
 
     if args.task:
-        tasks = [resolve_task(args.task)]
+        tasks = [args.task]
     else:
         task = ctx.state.draft.to_dict().get("task")
         tasks = [task] if task else list(TASK_NAMES)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 from typing import Any
 
 from IPython.core.error import UsageError
 
+from automl_nb.cli._jobs_common import TASK_ALIASES
+from automl_nb.cli._jobs_common import task_name
 from automl_nb.config import JobDraft
 from automl_nb.notebook._results import DraftView
-from automl_nb.tasks import TASK_NAMES
 
 HELP = """Start a new job draft for TASK (replaces the current draft).
 
@@ -24,16 +24,8 @@ example:
 """
 CELL = "none"
 
-ALIASES = {
-    "classification": "image_classification",
-    "multiclass": "image_classification",
-    "multilabel": "image_classification_multilabel",
-    "classification_multilabel": "image_classification_multilabel",
-    "detection": "image_object_detection",
-    "object_detection": "image_object_detection",
-    "segmentation": "image_instance_segmentation",
-    "instance_segmentation": "image_instance_segmentation",
-}
+# The short task names, shared with the command line.
+ALIASES = TASK_ALIASES
 
 
 def resolve_task(text: str) -> str:
@@ -42,13 +34,10 @@ def resolve_task(text: str) -> str:
     Raises:
         UsageError: Unknown task, with the closest names.
     """
-    name = text.strip().lower().replace("-", "_")
-    name = ALIASES.get(name, name)
-    if name in TASK_NAMES:
-        return name
-    close = difflib.get_close_matches(name, [*TASK_NAMES, *ALIASES], n=2)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    raise UsageError(f"unknown task {text!r}{hint}\ntasks: {', '.join(TASK_NAMES)}")
+    try:
+        return task_name(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
