@@ -27,7 +27,7 @@ class ModelCfg:
         task: The task these defaults are resolved for.
         tasks: Every task the model can be trained for.
         family: ``"timm"`` (classifiers), ``"torchvision"`` (Faster R-CNN, RetinaNet,
-            Mask R-CNN) or ``"yolo"`` (not available yet).
+            Mask R-CNN) or ``"yolo"`` (``yolov5``).
         arch: The timm architecture (``resnest50d``) or, for torchvision detectors, the
             detector kind (``fasterrcnn``, ``maskrcnn``, ``retinanet``).
         backbone: The torchvision ResNet under a detector's FPN (``resnet50``); ``None`` for
@@ -169,7 +169,7 @@ def detection_defaults(task: Task) -> dict[str, Any]:
 
 
 def yolo_defaults() -> dict[str, Any]:
-    """Azure's defaults for ``yolov5`` (kept so listings can show them before it exists)."""
+    """Azure's defaults for ``yolov5`` (v2 names)."""
     return {
         "number_of_epochs": 30,
         "training_batch_size": 16,
@@ -177,6 +177,7 @@ def yolo_defaults() -> dict[str, Any]:
         "learning_rate": 0.01,
         "image_size": 640,
         "model_size": "medium",
+        "multi_scale": False,
         "box_score_threshold": 0.1,
         "nms_iou_threshold": 0.5,
         "validation_metric_type": "voc",

@@ -250,8 +250,9 @@ def create_model(
             Detectors: ``min_size``, ``max_size``, ``box_score_thresh``, ``nms_iou_thresh``,
             ``box_detections_per_img`` (v2 spellings ``box_score_threshold``,
             ``nms_iou_threshold``, ``box_detections_per_image`` work too),
-            ``trainable_backbone_layers``. ``None`` values are dropped, so "not set" keeps the
-            model's default.
+            ``trainable_backbone_layers``. ``yolov5``: ``img_size`` (``image_size``),
+            ``model_size``, ``multi_scale`` and the three thresholds. ``None`` values are
+            dropped, so "not set" keeps the model's default.
 
     Returns:
         A ``torch.nn.Module``.
@@ -283,6 +284,16 @@ def create_model(
         from automl_nb.models._torchvision import build_detector
 
         return build_detector(
+            cfg,
+            num_classes=num_classes,
+            pretrained=pretrained,
+            checkpoint_path=checkpoint_path,
+            **kwargs,
+        )
+    if cfg.family == "yolo":
+        from automl_nb.models.yolo import build_yolov5
+
+        return build_yolov5(
             cfg,
             num_classes=num_classes,
             pretrained=pretrained,

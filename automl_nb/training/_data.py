@@ -61,6 +61,11 @@ def build_datasets(
         )
         return train_ds, valid_ds
     masks = task == Task.INSTANCE_SEGMENTATION
+    # --- yolov5: mosaic / affine / HSV / flip pipeline (automl_nb.data._yolo_augment) ---
+    if getattr(model_cfg, "family", None) == "yolo":
+        from automl_nb.data._yolo_augment import yolo_datasets
+
+        return yolo_datasets(train, valid, hp=hp, labels=labels, augment=augment)
     train_ds = DetectionDataset(
         train,
         detection_transform(train=True, augment=augment),

@@ -179,6 +179,15 @@ class _LogToFile:
 
 def _model_kwargs(task: Task, hp: dict[str, Any], model_cfg: Any) -> dict[str, Any]:
     """The ``create_model`` keywords this trial's hyperparameters imply."""
+    if getattr(model_cfg, "family", None) == "yolo":  # yolov5: its own size settings
+        return {
+            "img_size": hp.get("image_size"),
+            "model_size": hp.get("model_size"),
+            "multi_scale": hp.get("multi_scale"),
+            "box_score_thresh": hp.get("box_score_threshold"),
+            "nms_iou_thresh": hp.get("nms_iou_threshold"),
+            "box_detections_per_img": hp.get("box_detections_per_image"),
+        }
     if task.is_detection:
         kwargs = {
             "min_size": hp.get("min_size"),
@@ -496,6 +505,8 @@ def _run(
             # Seeding per epoch makes a resumed trial draw the same shuffles and augmentations.
             seed_everything(seed + epoch)
             generator.manual_seed(seed + epoch)
+            if hasattr(train_ds, "set_epoch"):  # yolov5: mosaic off for the last epochs
+                train_ds.set_epoch(epoch, num_epochs)
             if amp:
                 torch.cuda.reset_peak_memory_stats(device)
             result = engine.train_one_epoch(
