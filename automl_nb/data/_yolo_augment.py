@@ -12,7 +12,7 @@ the same format, each ``img_size`` x ``img_size``:
 * random affine: scale in ``1 +- scale``, translation up to ``translate`` of the size; the
   output is the ``img_size`` window at the canvas centre (grey where nothing is);
 * HSV jitter: hue +-``hsv_h`` (fraction of the circle), saturation and value factors in
-  ``1 +- hsv_s`` and ``1 +- hsv_v``;
+  ``1 +- hsv_s`` and ``1 +- hsv_v`` (one 3x3 colour matrix, see :func:`hsv_matrix`);
 * horizontal flip with probability 0.5.
 
 Boxes follow every step; boxes clipped to less than 2 px, or to less than 10% of their area,
@@ -30,7 +30,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from torchvision.transforms.v2 import functional as TF
 
 PAD = 114.0 / 255.0
 
@@ -60,6 +59,26 @@ def clip_and_filter(
     aspect = torch.max(w / h.clamp(min=1e-6), h / w.clamp(min=1e-6))
     keep = (w > min_px) & (h > min_px) & (w * h / area_before > 0.1) & (aspect < 20.0)
     return clipped, keep
+
+
+# RGB <-> YIQ: hue is the angle of (I, Q), saturation its length, Y the brightness.
+_RGB_TO_YIQ = torch.tensor(
+    [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]]
+)
+_YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
+
+
+def hsv_matrix(hue: float, saturation: float, value: float) -> torch.Tensor:
+    """One 3x3 RGB matrix: rotate the hue by ``hue`` turns, scale saturation and value.
+
+    The hue rotation and saturation scaling act on the chroma plane of YIQ, so the whole
+    jitter is a single matrix product per pixel instead of an RGB -> HSV round trip.
+    """
+    angle = 2.0 * torch.pi * hue
+    c, s = torch.cos(torch.tensor(angle)), torch.sin(torch.tensor(angle))
+    chroma = torch.tensor([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    chroma[1:, 1:] *= saturation
+    return value * (_YIQ_TO_RGB @ chroma @ _RGB_TO_YIQ)
 
 
 class YoloTrainDataset(Dataset):
@@ -185,13 +204,12 @@ class YoloTrainDataset(Dataset):
 
     def _colour(self, image: torch.Tensor) -> torch.Tensor:
         hue, sat, val = self.hsv
-        if hue:
-            image = TF.adjust_hue(image, random.uniform(-hue, hue))
-        if sat:
-            image = TF.adjust_saturation(image, random.uniform(1.0 - sat, 1.0 + sat))
-        if val:
-            image = TF.adjust_brightness(image, random.uniform(1.0 - val, 1.0 + val))
-        return image.clamp(0.0, 1.0)
+        matrix = hsv_matrix(
+            random.uniform(-hue, hue),
+            random.uniform(1.0 - sat, 1.0 + sat),
+            random.uniform(1.0 - val, 1.0 + val),
+        )
+        return torch.einsum("ij,jhw->ihw", matrix, image).clamp(0.0, 1.0)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self.mosaic:
