@@ -17,7 +17,7 @@ def test_models_json_lists_task_models_with_defaults(capsys) -> None:
     assert default["model_name"] == "fasterrcnn_resnet50_fpn"
     assert default["defaults"]["box_score_threshold"] == 0.3
     yolo = next(r for r in rows if r["model_name"] == "yolov5")
-    assert yolo["available"] is False
+    assert yolo["available"] is True and yolo["defaults"]["model_size"] == "medium"
 
 
 def test_models_table_and_pattern(capsys) -> None:

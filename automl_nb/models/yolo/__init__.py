@@ -12,8 +12,9 @@ Imports torch: only :func:`automl_nb.models.create_model` imports this package.
 from __future__ import annotations
 
 from automl_nb.models.yolo._blocks import MODEL_SIZES
+from automl_nb.models.yolo._model import ScriptableYOLOv5
 from automl_nb.models.yolo._model import YOLOv5
 from automl_nb.models.yolo._model import build_yolov5
 from automl_nb.models.yolo._model import canonical_model_size
 
-__all__ = ["MODEL_SIZES", "YOLOv5", "build_yolov5", "canonical_model_size"]
+__all__ = ["MODEL_SIZES", "ScriptableYOLOv5", "YOLOv5", "build_yolov5", "canonical_model_size"]

@@ -239,3 +239,38 @@ def _canonical_kwargs(cfg: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         "box_detections_per_img": int(given.get("box_detections_per_img", 100)),
         "multi_scale": bool(int(given.get("multi_scale", 0) or 0)),
     }
+
+
+class ScriptableYOLOv5(nn.Module):
+    """The eval path of a :class:`YOLOv5` in a form ``torch.jit.script`` compiles.
+
+    Shares the detector's modules and runs the same letterbox, decoding and selection
+    functions. Same input and output as a scripted torchvision detector: a list of 0-1
+    ``[3, H, W]`` images in, ``(losses, detections)`` out, where ``losses`` is empty.
+    """
+
+    def __init__(self, model: YOLOv5) -> None:
+        super().__init__()
+        self.network = YoloNetwork(model.model, model.neck, model.head)
+        self.register_buffer("mean", model.mean.detach().clone())
+        self.register_buffer("std", model.std.detach().clone())
+        self.register_buffer("anchors", model.head.anchors.detach().clone())
+        self.strides: list[int] = list(model.strides)
+        self.img_size = int(model.img_size)
+        self.score_thresh = float(model.score_thresh)
+        self.nms_thresh = float(model.nms_thresh)
+        self.detections_per_img = int(model.detections_per_img)
+
+    def forward(
+        self, images: list[torch.Tensor]
+    ) -> tuple[dict[str, torch.Tensor], list[dict[str, torch.Tensor]]]:
+        sizes: list[tuple[int, int]] = []
+        for image in images:
+            sizes.append((int(image.shape[-2]), int(image.shape[-1])))
+        batch, scales = letterbox(images, self.img_size)
+        decoded = decode(self.network((batch - self.mean) / self.std), self.anchors, self.strides)
+        detections = select_detections(
+            decoded, scales, sizes, self.score_thresh, self.nms_thresh, self.detections_per_img
+        )
+        losses: dict[str, torch.Tensor] = {}
+        return losses, detections

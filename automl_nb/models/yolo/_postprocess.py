@@ -17,7 +17,7 @@ MAX_CANDIDATES = 3000
 
 
 def letterbox(
-    images: list[torch.Tensor], size: int, stride: int = 32
+    images: list[torch.Tensor], size: int, stride: int = 32, pad: float = PAD_VALUE
 ) -> tuple[torch.Tensor, list[float]]:
     """Resize each image so its longest side is ``size`` and pad all to one batch.
 
@@ -29,6 +29,7 @@ def letterbox(
         images: 0-1 float ``[3, H, W]`` tensors of any sizes.
         size: The longest side after resizing.
         stride: The network's largest stride.
+        pad: Value of the padding (grey).
 
     Returns:
         The batch ``[N, 3, H', W']`` and one scale per image.
@@ -53,7 +54,7 @@ def letterbox(
         max_w = max(max_w, new_w)
     out_h = (max_h + stride - 1) // stride * stride
     out_w = (max_w + stride - 1) // stride * stride
-    batch = images[0].new_full((len(images), 3, out_h, out_w), PAD_VALUE)
+    batch = images[0].new_full((len(images), 3, out_h, out_w), pad)
     for i, image in enumerate(resized):
         batch[i, :, : image.shape[-2], : image.shape[-1]] = image
     return batch, scales
@@ -109,6 +110,7 @@ def select_detections(
     score_thresh: float,
     nms_thresh: float,
     max_detections: int,
+    max_candidates: int = MAX_CANDIDATES,
 ) -> list[dict[str, torch.Tensor]]:
     """Per image: score = objectness x class probability, threshold, class-wise NMS, cap.
 
@@ -123,15 +125,17 @@ def select_detections(
         score_thresh: ``box_score_thresh``.
         nms_thresh: ``nms_iou_thresh``.
         max_detections: ``box_detections_per_img``.
+        max_candidates: Candidates per image kept for NMS (highest scores).
     """
     results: list[dict[str, torch.Tensor]] = []
     for i in range(decoded.shape[0]):
         pred = decoded[i]
         scores = pred[:, 5:] * pred[:, 4:5]
         mask = scores > score_thresh
-        box_index, class_index = mask.nonzero(as_tuple=True)
+        index = mask.nonzero()
+        box_index, class_index = index[:, 0], index[:, 1]
         flat_scores = scores[box_index, class_index]
-        keep = _top_candidates(flat_scores, MAX_CANDIDATES)
+        keep = _top_candidates(flat_scores, max_candidates)
         box_index, class_index, flat_scores = box_index[keep], class_index[keep], flat_scores[keep]
         boxes = pred[box_index, :4] / scales[i]
         h, w = sizes[i]
