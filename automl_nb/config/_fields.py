@@ -342,8 +342,7 @@ def fields_for(task: Task | None) -> dict[str, Field]:
 DEFAULT_MODEL: dict[Task, str] = {
     Task.CLASSIFICATION: "vitb16r224",
     Task.CLASSIFICATION_MULTILABEL: "vitb16r224",
-    # NOTE Azure's default is yolov5; fasterrcnn_resnet50_fpn stands in until it exists.
-    Task.OBJECT_DETECTION: "fasterrcnn_resnet50_fpn",
+    Task.OBJECT_DETECTION: "yolov5",  # Azure's default
     Task.INSTANCE_SEGMENTATION: "maskrcnn_resnet50_fpn",
 }
 """The model a task trains when ``model_name`` is not given."""

@@ -37,8 +37,7 @@ _REGISTRY: dict[str, _Entry] = {}
 _DEFAULT_MODEL: dict[Task, str] = {
     Task.CLASSIFICATION: "vitb16r224",
     Task.CLASSIFICATION_MULTILABEL: "vitb16r224",
-    # Azure's default is yolov5; until it is implemented the detection default is Faster R-CNN.
-    Task.OBJECT_DETECTION: "fasterrcnn_resnet50_fpn",
+    Task.OBJECT_DETECTION: "yolov5",  # Azure's default
     Task.INSTANCE_SEGMENTATION: "maskrcnn_resnet50_fpn",
 }
 
@@ -91,11 +90,7 @@ def is_model(name: str) -> bool:
 
 
 def default_model(task: Task | str) -> str:
-    """The default ``model_name`` for a task (``vitb16r224``, ``fasterrcnn_resnet50_fpn``, ...).
-
-    Azure's detection default is ``yolov5``; until that model exists automl-nb uses
-    ``fasterrcnn_resnet50_fpn``.
-    """
+    """The default ``model_name`` for a task (``vitb16r224``, ``yolov5``, ...), as Azure's."""
     return _DEFAULT_MODEL[as_task(task)]
 
 
@@ -114,7 +109,7 @@ def list_models(
         include_timm: Append matching timm architecture names (classification only). Defaults
             to True when a ``pattern`` is given and False otherwise, so the plain listing is the
             curated one, as in Azure.
-        include_unavailable: Also list names that cannot be built yet (``yolov5``).
+        include_unavailable: Also list names that cannot be built yet.
 
     Returns:
         Names in order: registered names (registration order), then sorted timm names.

@@ -169,7 +169,7 @@ def test_per_model_defaults_follow_the_reference(name, task, batch, valid_batch,
 def test_default_models() -> None:
     assert default_model("image_classification") == "vitb16r224"
     assert default_model(Task.CLASSIFICATION_MULTILABEL) == "vitb16r224"
-    assert default_model(Task.OBJECT_DETECTION) == "fasterrcnn_resnet50_fpn"
+    assert default_model(Task.OBJECT_DETECTION) == "yolov5"
     assert default_model(Task.INSTANCE_SEGMENTATION) == "maskrcnn_resnet50_fpn"
 
 
