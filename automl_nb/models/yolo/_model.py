@@ -193,7 +193,8 @@ def build_yolov5(
     given = _canonical_kwargs(cfg, kwargs)
     size = canonical_model_size(given.pop("model_size"))
     arch, depth = MODEL_SIZES[size]
-    backbone = _timm_backbone(arch, cfg.name, pretrained and checkpoint_path is None)
+    use_weights = pretrained and checkpoint_path is None
+    backbone = _timm_backbone(arch, f"{cfg.name} (model_size {size})", use_weights)
     channels = tuple(int(c) for c in backbone.feature_info.channels())
     pcfg = backbone.pretrained_cfg if hasattr(backbone, "pretrained_cfg") else {}
     mean = tuple(pcfg.get("mean", (0.485, 0.456, 0.406)))
