@@ -190,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         "--close-mosaic", type=float, default=0.15, help="yolov5: final share without mosaic"
     )
     parser.add_argument("--models", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("--yolo-batch-size", type=int, default=None, help="yolov5 batch size")
     args = parser.parse_args(argv)
+    if args.yolo_batch_size:
+        RECIPES["yolov5"][0]["training_batch_size"] = args.yolo_batch_size
 
     import torch
 
