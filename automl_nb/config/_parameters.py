@@ -90,7 +90,7 @@ class TrainingParameters:
         "text",
         scoped={
             "classification": "vitb16r224",
-            "detection": "fasterrcnn_resnet50_fpn",
+            "detection": "yolov5",
             "segmentation": "maskrcnn_resnet50_fpn",
         },
         help="the model to train (Azure name, timm name, ...)",

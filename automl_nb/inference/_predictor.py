@@ -35,7 +35,14 @@ def _default_device() -> str:
 
 
 def _configure_detector(model: Any, settings: Mapping[str, Any]) -> None:
-    """Push the resize bounds and box thresholds into a torchvision detector."""
+    """Push the resize bounds and box thresholds into a torchvision detector or yolov5."""
+    if hasattr(model, "img_size") and hasattr(model, "score_thresh"):  # yolov5
+        if "img_size" in settings:
+            model.img_size = int(settings["img_size"])
+        model.score_thresh = float(settings["box_score_thresh"])
+        model.nms_thresh = float(settings["nms_iou_thresh"])
+        model.detections_per_img = int(settings["box_detections_per_img"])
+        return
     transform = getattr(model, "transform", None)
     if transform is not None and "min_size" in settings:
         transform.min_size = (int(settings["min_size"]),)

@@ -4,7 +4,8 @@ Azure's curated names (``mobilenetv2``, ``resnet18``..``resnet152``, ``resnest50
 ``resnest101``, ``seresnext``, ``vits16r224``, ``vitb16r224``, ``vitl16r224``,
 ``fasterrcnn_resnet{18,34,50,101,152}_fpn``, ``retinanet_resnet50_fpn``,
 ``maskrcnn_resnet{18,34,50,101,152}_fpn``) come first; any other timm model name also works for
-classification. ``yolov5`` is known but not available yet.
+classification. ``yolov5`` (the detection default, as in Azure) is automl-nb's own
+YOLOv5-style detector (:mod:`automl_nb.models.yolo`).
 
 Importing this package does not import torch; building a cfg or a model does.
 """

@@ -27,7 +27,7 @@ class ModelCfg:
         task: The task these defaults are resolved for.
         tasks: Every task the model can be trained for.
         family: ``"timm"`` (classifiers), ``"torchvision"`` (Faster R-CNN, RetinaNet,
-            Mask R-CNN) or ``"yolo"`` (not available yet).
+            Mask R-CNN) or ``"yolo"`` (``yolov5``).
         arch: The timm architecture (``resnest50d``) or, for torchvision detectors, the
             detector kind (``fasterrcnn``, ``maskrcnn``, ``retinanet``).
         backbone: The torchvision ResNet under a detector's FPN (``resnet50``); ``None`` for

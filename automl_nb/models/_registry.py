@@ -90,11 +90,7 @@ def is_model(name: str) -> bool:
 
 
 def default_model(task: Task | str) -> str:
-    """The default ``model_name`` for a task (``vitb16r224``, ``fasterrcnn_resnet50_fpn``, ...).
-
-    Azure's detection default is ``yolov5``; until that model exists automl-nb uses
-    ``fasterrcnn_resnet50_fpn``.
-    """
+    """The default ``model_name`` for a task (``vitb16r224``, ``yolov5``, ...), as Azure's."""
     from automl_nb.config._parameters import DEFAULT_MODEL
 
     return DEFAULT_MODEL[as_task(task)]
@@ -115,7 +111,7 @@ def list_models(
         include_timm: Append matching timm architecture names (classification only). Defaults
             to True when a ``pattern`` is given and False otherwise, so the plain listing is the
             curated one, as in Azure.
-        include_unavailable: Also list names that cannot be built yet (``yolov5``).
+        include_unavailable: Also list names that cannot be built yet.
 
     Returns:
         Names in order: registered names (registration order), then sorted timm names.
@@ -251,8 +247,9 @@ def create_model(
             Detectors: ``min_size``, ``max_size``, ``box_score_thresh``, ``nms_iou_thresh``,
             ``box_detections_per_img`` (v2 spellings ``box_score_threshold``,
             ``nms_iou_threshold``, ``box_detections_per_image`` work too),
-            ``trainable_backbone_layers``. ``None`` values are dropped, so "not set" keeps the
-            model's default.
+            ``trainable_backbone_layers``. ``yolov5``: ``img_size`` (``image_size``),
+            ``model_size``, ``multi_scale`` and the three thresholds. ``None`` values are
+            dropped, so "not set" keeps the model's default.
 
     Returns:
         A ``torch.nn.Module``.
@@ -284,6 +281,16 @@ def create_model(
         from automl_nb.models._torchvision import build_detector
 
         return build_detector(
+            cfg,
+            num_classes=num_classes,
+            pretrained=pretrained,
+            checkpoint_path=checkpoint_path,
+            **kwargs,
+        )
+    if cfg.family == "yolo":
+        from automl_nb.models.yolo import build_yolov5
+
+        return build_yolov5(
             cfg,
             num_classes=num_classes,
             pretrained=pretrained,

@@ -1,8 +1,4 @@
-"""``yolov5``: a known Azure name that automl-nb does not implement yet.
-
-It is registered so that listings show it with Azure's defaults and so that asking for it
-gives a clear error naming the model to use instead (``fasterrcnn_resnet50_fpn``).
-"""
+"""``yolov5``: Azure's default object-detection model (see :mod:`automl_nb.models.yolo`)."""
 
 from __future__ import annotations
 
@@ -12,22 +8,25 @@ from automl_nb.models._cfg import yolo_defaults
 from automl_nb.models._registry import register_model
 from automl_nb.tasks import Task
 
-# yolov5_backbone map from the reference, for when the model exists.
+# Azure's yolov5_backbone map: the stem, the four stages (down-sampling conv and CSP blocks
+# each) and SPPF, as the detector names them (see automl_nb.models.yolo._blocks).
 YOLO_BACKBONE_GROUPS: tuple[tuple[str, ...], ...] = tuple((f"model.{i}.",) for i in range(10))
 
 
-@register_model(tasks=DETECTION_TASKS, family="yolo", available=False)
+@register_model(tasks=DETECTION_TASKS, family="yolo")
 def yolov5(task: Task) -> ModelCfg:
-    """YOLOv5-style one-stage detector (not available yet)."""
+    """YOLOv5-style one-stage detector (``model_size`` small / medium / large / extra_large)."""
     return ModelCfg(
         name="yolov5",
         task=task,
         tasks=DETECTION_TASKS,
         family="yolo",
         arch="yolov5",
+        backbone="cs3darknet_focus_m",
         input_size=(3, 640, 640),
         defaults=yolo_defaults(),
         layer_groups=YOLO_BACKBONE_GROUPS,
-        available=False,
-        description="YOLOv5-style detector; use fasterrcnn_resnet50_fpn until it exists",
+        weights="cs3darknet_focus_m.c2ns_in1k",
+        weights_source="hf-hub:timm/cs3darknet_focus_m.c2ns_in1k",
+        description="YOLOv5-style detector: CSP-Darknet (timm cs3darknet_focus), PAN, anchors",
     )

@@ -65,6 +65,10 @@ def build_datasets(
         )
         return train_ds, valid_ds
     masks = cfg.task == Task.INSTANCE_SEGMENTATION
+    if model_cfg.family == "yolo":  # mosaic / affine / HSV / flip (automl_nb.data._yolo_augment)
+        from automl_nb.data._yolo_augment import yolo_datasets
+
+        return yolo_datasets(train, valid, cfg=cfg, labels=labels, augment=augment)
     train_ds = DetectionDataset(
         train,
         detection_transform(train=True, augment=augment),

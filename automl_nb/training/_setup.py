@@ -89,6 +89,15 @@ def _write_json(path: Path, data: Any) -> None:
 
 def model_kwargs(cfg: TrialConfig, model_cfg: Any) -> dict[str, Any]:
     """The ``create_model`` keywords a trial's settings imply."""
+    if cfg.is_yolo:  # yolov5 letterboxes to its own size
+        return {
+            "img_size": cfg.image_size,
+            "model_size": cfg.model_size,
+            "multi_scale": cfg.multi_scale,
+            "box_score_thresh": cfg.box_score_threshold,
+            "nms_iou_thresh": cfg.nms_iou_threshold,
+            "box_detections_per_img": cfg.box_detections_per_image,
+        }
     if cfg.task.is_detection:
         kwargs: dict[str, Any] = {
             "min_size": cfg.min_size,

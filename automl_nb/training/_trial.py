@@ -183,6 +183,8 @@ def _fit(fit: Fit, state: TrainState, hooks: CallbackList) -> str:
             # Seeding per epoch makes a resumed trial draw the same shuffles and augmentations.
             seed_everything(seed + epoch)
             fit.generator.manual_seed(seed + epoch)
+            if hasattr(fit.train_loader.dataset, "set_epoch"):  # yolov5: no mosaic at the end
+                fit.train_loader.dataset.set_epoch(epoch, cfg.number_of_epochs)
             if amp:
                 torch.cuda.reset_peak_memory_stats(fit.device)
             result = engine.train_one_epoch(

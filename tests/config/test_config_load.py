@@ -324,7 +324,7 @@ def test_default_training_parameters_are_model_independent():
     for key in ("training_batch_size", "learning_rate", "validation_crop_size"):
         assert key not in cls
     od = default_training_parameters(Task.OBJECT_DETECTION)
-    assert od["model_name"] == "fasterrcnn_resnet50_fpn"
+    assert od["model_name"] == "yolov5"
     assert od["validation_metric_type"] == "voc" and "box_score_threshold" not in od
     seg = default_training_parameters("image_instance_segmentation", "maskrcnn_resnet18_fpn")
     assert seg["model_name"] == "maskrcnn_resnet18_fpn"

@@ -14,10 +14,11 @@ def test_models_json_lists_task_models_with_defaults(capsys) -> None:
     assert names[0] == "fasterrcnn_resnet18_fpn" and "retinanet_resnet50_fpn" in names
     assert all(r["task"] == "image_object_detection" for r in rows)
     default = next(r for r in rows if r["default"])
-    assert default["model_name"] == "fasterrcnn_resnet50_fpn"
-    assert default["defaults"]["box_score_threshold"] == 0.3
-    yolo = next(r for r in rows if r["model_name"] == "yolov5")
-    assert yolo["available"] is False
+    assert default["model_name"] == "yolov5" and default["available"] is True
+    assert default["defaults"]["box_score_threshold"] == 0.1
+    assert default["defaults"]["model_size"] == "medium"
+    rcnn = next(r for r in rows if r["model_name"] == "fasterrcnn_resnet50_fpn")
+    assert rcnn["defaults"]["box_score_threshold"] == 0.3
 
 
 def test_models_table_and_pattern(capsys) -> None:

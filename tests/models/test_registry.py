@@ -34,6 +34,7 @@ AZURE_NAMES = [
     *(f"fasterrcnn_resnet{d}_fpn" for d in (18, 34, 50, 101, 152)),
     "retinanet_resnet50_fpn",
     *(f"maskrcnn_resnet{d}_fpn" for d in (18, 34, 50, 101, 152)),
+    "yolov5",
 ]
 
 # Size rule for the build test: more than 100 M parameters (ViT-L) or a ResNet-152 backbone
@@ -73,10 +74,11 @@ def _build_cases() -> list:
 def test_every_azure_name_is_registered_with_its_tasks() -> None:
     names = registered_names(include_unavailable=False)
     assert names == AZURE_NAMES
-    assert "yolov5" in registered_names() and "yolov5" not in list_models()
     assert list_models(Task.INSTANCE_SEGMENTATION) == [n for n in AZURE_NAMES if "mask" in n]
     detection = list_models(Task.OBJECT_DETECTION)
-    assert detection == [n for n in AZURE_NAMES if "fasterrcnn" in n or "retinanet" in n]
+    assert detection == [
+        n for n in AZURE_NAMES if "fasterrcnn" in n or "retinanet" in n or "yolo" in n
+    ]
     assert list_models(Task.CLASSIFICATION)[:12] == AZURE_NAMES[:12]
 
 
@@ -97,9 +99,8 @@ def test_registered_model_forward_backward(name: str) -> None:
         assert logits.shape == (2, 3) and torch.isfinite(logits).all()
         logits.logsumexp(1).mean().backward()
     else:
-        model = create_model(
-            name, task=task, num_classes=2, pretrained=False, min_size=64, max_size=96
-        )
+        sizes = {"img_size": 64} if cfg.family == "yolo" else {"min_size": 64, "max_size": 96}
+        model = create_model(name, task=task, num_classes=2, pretrained=False, **sizes)
         model.train()
         target = {"boxes": torch.tensor([[4.0, 6.0, 40.0, 50.0]]), "labels": torch.tensor([2])}
         if task is Task.INSTANCE_SEGMENTATION:
@@ -168,15 +169,15 @@ def test_per_model_defaults_follow_the_reference(name, task, batch, valid_batch,
 def test_default_models() -> None:
     assert default_model("image_classification") == "vitb16r224"
     assert default_model(Task.CLASSIFICATION_MULTILABEL) == "vitb16r224"
-    assert default_model(Task.OBJECT_DETECTION) == "fasterrcnn_resnet50_fpn"
+    assert default_model(Task.OBJECT_DETECTION) == "yolov5"
     assert default_model(Task.INSTANCE_SEGMENTATION) == "maskrcnn_resnet50_fpn"
 
 
-def test_yolov5_is_known_but_not_available() -> None:
+def test_yolov5_is_available_with_its_azure_thresholds() -> None:
     cfg = get_model_cfg("yolov5", Task.OBJECT_DETECTION)
-    assert not cfg.available and cfg.defaults["box_score_threshold"] == 0.1
-    with pytest.raises(ModelError, match="not available yet.*fasterrcnn_resnet50_fpn"):
-        create_model("yolov5", task=Task.OBJECT_DETECTION, num_classes=2, pretrained=False)
+    assert cfg.available and cfg.defaults["box_score_threshold"] == 0.1
+    model = create_model("yolov5", task=Task.OBJECT_DETECTION, num_classes=2, pretrained=False)
+    assert (model.img_size, model.score_thresh, model.nms_thresh) == (640, 0.1, 0.5)
 
 
 @pytest.mark.parametrize(

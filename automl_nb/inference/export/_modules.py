@@ -101,6 +101,11 @@ def scriptable_detector(model: nn.Module) -> nn.Module:
     """``model``, or a scriptable equivalent where its class cannot be scripted."""
     from torchvision.models.detection import RetinaNet
 
+    from automl_nb.models.yolo import ScriptableYOLOv5
+    from automl_nb.models.yolo import YOLOv5
+
+    if isinstance(model, YOLOv5):  # yolov5: script its eval path only
+        return ScriptableYOLOv5(model.eval())
     if isinstance(model, RetinaNet) and type(model) is not RetinaNet:
         model.__class__ = RetinaNet
         return PositiveLabels(model)

@@ -67,7 +67,11 @@ def _positive(name: str, value: Any) -> int:
 
 
 def detection_input_size(loaded: Any, height: Any, width: Any) -> tuple[int, int]:
-    """The fixed ``(height, width)`` of a detection export."""
+    """The fixed ``(height, width)`` of a detection export (yolov5: ``img_size`` square)."""
+    if "img_size" in loaded.settings:  # yolov5
+        size = int(loaded.settings["img_size"])
+        h = _positive("height", height) if height is not None else size
+        return h, _positive("width", width) if width is not None else size
     min_size = int(loaded.settings.get("min_size", 600))
     max_size = int(loaded.settings.get("max_size", 1333))
     h = _positive("height", height) if height is not None else min_size
