@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from automl_nb.cli._jobs_common import add_workspace_argument
 from automl_nb.cli._jobs_common import format_elapsed
@@ -86,10 +87,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"job {summary['job_id']}: {summary['status']}  ({summary['folder']})")
     metric = summary["primary_metric"] or "score"
     print(f"best {metric}: {format_score(summary['best_score'])} (trial {summary['best_trial']})")
-    rows = []
+    trial_rows: list[tuple[Any, ...]] = []
     for t in job.trials():
         last = t.metrics[-1] if t.metrics else {}
-        rows.append(
+        trial_rows.append(
             (
                 t.number,
                 t.state,
@@ -99,8 +100,12 @@ def run(args: argparse.Namespace) -> int:
                 format_elapsed(t.started, t.ended),
             )
         )
-    if rows:
-        print(format_table(["TRIAL", "STATE", "EPOCH", metric.upper(), "BEST", "ELAPSED"], rows))
+    if trial_rows:
+        print(
+            format_table(
+                ["TRIAL", "STATE", "EPOCH", metric.upper(), "BEST", "ELAPSED"], trial_rows
+            )
+        )
     for number, error in summary["errors"].items():
         print(f"trial {number}: {error.splitlines()[0] if error else ''}")
     for note in summary["notes"]:

@@ -70,7 +70,7 @@ class TrialInfo:
     @property
     def epoch(self) -> int | None:
         """The last epoch reported."""
-        epochs = [row.get("epoch") for row in self.metrics if isinstance(row.get("epoch"), int)]
+        epochs = [int(row["epoch"]) for row in self.metrics if isinstance(row.get("epoch"), int)]
         return max(epochs) if epochs else None
 
 
@@ -225,7 +225,7 @@ class Job:
                 or (t.state in kept and t.folder and (t.folder / "model").is_dir())
             )
         ]
-        return max(done, key=lambda t: t.best_score) if done else None
+        return max(done, key=lambda t: float(t.best_score or 0.0)) if done else None
 
     @property
     def best_model_dir(self) -> Path | None:

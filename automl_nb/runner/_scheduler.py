@@ -183,7 +183,7 @@ class TrialScheduler:
                     self.stop(running, CANCELED)
                 elif time.time() - running.started > self.trial_timeout:
                     self.stop(running, TIMEOUT)
-            outcome = running.kernel.poll()
+            outcome = running.kernel.poll() if running.kernel is not None else "dead"
             overdue = time.time() - (running.stop_requested_at or 0) > STOP_GRACE_SECONDS
             if outcome is None and running.stopping is not None and overdue:
                 outcome = "dead"
@@ -192,7 +192,8 @@ class TrialScheduler:
             self.report_new_metrics(running)
             if outcome != "ok":
                 self._record_unfinished(running, outcome)
-            release_kernel(running.kernel, log_to=running.folder)
+            if running.kernel is not None:
+                release_kernel(running.kernel, log_to=running.folder)
             del self.running[name]
             self._finished.append(running)
         finished, self._finished = self._finished, []

@@ -22,6 +22,7 @@ Every block here is TorchScript-compatible so the network can be scripted for ex
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -142,6 +143,8 @@ class DetectHead(nn.Module):
     Output per level: raw logits ``[N, anchors, H, W, 5 + num_classes]``.
     """
 
+    anchors: torch.Tensor
+
     def __init__(self, channels: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
         self.num_classes = int(num_classes)
@@ -155,7 +158,8 @@ class DetectHead(nn.Module):
 
     def init_biases(self, image_size: int = 640) -> None:
         """Priors: about 8 objects per image for objectness, 0.6 / classes for the classes."""
-        for conv, stride in zip(self.convs, STRIDES):
+        for module, stride in zip(self.convs, STRIDES):
+            conv: Any = module
             bias = conv.bias.detach().view(self.num_anchors, self.num_outputs)
             bias[:, 4] = math.log(8.0 / (image_size / stride) ** 2)
             bias[:, 5:] = math.log(0.6 / max(self.num_classes - 0.99, 0.01))
@@ -200,14 +204,15 @@ def backbone_entries(timm_backbone: nn.Module) -> nn.ModuleList:
     Each stage's down-sampling conv becomes its own entry and is replaced by an identity
     inside the stage, so the stage's own forward runs the CSP blocks only.
     """
-    children = dict(timm_backbone.named_children())
+    children: dict[str, Any] = dict(timm_backbone.named_children())
     entries: list[nn.Module] = [children["stem_conv1"]]
     for i in range(4):
         stage = children[f"stages_{i}"]
         entries.append(stage.conv_down)
         stage.conv_down = nn.Identity()
         entries.append(stage)
-    channels = timm_backbone.feature_info.channels()
+    info: Any = timm_backbone.feature_info
+    channels = info.channels()
     entries.append(SPPF(int(channels[-1])))
     return nn.ModuleList(entries)
 

@@ -67,6 +67,9 @@ class YOLOv5(nn.Module):
         multi_scale: Train each batch at a random size in ``[0.5, 1.5] x img_size``.
     """
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self,
         backbone: nn.ModuleList,
@@ -136,7 +139,7 @@ class YOLOv5(nn.Module):
         )
 
 
-def _timm_backbone(arch: str, name: str, pretrained: bool) -> nn.Module:
+def _timm_backbone(arch: str, name: str, pretrained: bool) -> Any:
     """timm's backbone with ``features_only``; pretrained through the project's timm path."""
     if not pretrained:
         import timm
@@ -195,7 +198,8 @@ def build_yolov5(
     arch, depth = MODEL_SIZES[size]
     use_weights = pretrained and checkpoint_path is None
     backbone = _timm_backbone(arch, f"{cfg.name} (model_size {size})", use_weights)
-    channels = tuple(int(c) for c in backbone.feature_info.channels())
+    c3, c4, c5 = (int(c) for c in backbone.feature_info.channels())
+    channels = (c3, c4, c5)
     pcfg = backbone.pretrained_cfg if hasattr(backbone, "pretrained_cfg") else {}
     mean = tuple(pcfg.get("mean", (0.485, 0.456, 0.406)))
     std = tuple(pcfg.get("std", (0.229, 0.224, 0.225)))
@@ -249,6 +253,10 @@ class ScriptableYOLOv5(nn.Module):
     functions. Same input and output as a scripted torchvision detector: a list of 0-1
     ``[3, H, W]`` images in, ``(losses, detections)`` out, where ``losses`` is empty.
     """
+
+    mean: torch.Tensor
+    std: torch.Tensor
+    anchors: torch.Tensor
 
     def __init__(self, model: YOLOv5) -> None:
         super().__init__()
