@@ -119,11 +119,20 @@ def _run(path: Path, tmp_path: Path) -> dict:
 
 CLASSIFICATION_FILES = [p for p in FILES if "-cls-" in p.name]
 DETECTION_FILES = [p for p in FILES if "-cls-" not in p.name]
+# Each run trains real trials on CPU for minutes: the suite runs two of the classification jobs
+# (an AutoMode job and a sweep); AUTOML_NB_ALL_AZURE_RUNS=1 runs every one of the eight.
+ALL_RUNS = os.environ.get("AUTOML_NB_ALL_AZURE_RUNS") == "1"
+SUITE_RUNS = (
+    "cli-automl-img-cls-mc-task-fridge-items-automode",
+    "cli-automl-img-cls-ml-task-fridge-items",
+)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CLASSIFICATION_FILES, ids=lambda p: p.stem)
 def test_classification_jobs_run_to_completion(path: Path, tmp_path: Path) -> None:
+    if not ALL_RUNS and path.stem not in SUITE_RUNS:
+        pytest.skip("a long CPU run; set AUTOML_NB_ALL_AZURE_RUNS=1 to run it")
     _run(path, tmp_path)
 
 
@@ -142,4 +151,6 @@ def test_detection_jobs_run_once_yolov5_exists(path: Path, tmp_path: Path) -> No
     # Azure's detection sweep and AutoMode use yolov5; the segmentation twins wait with them.
     if not _yolov5_available(Task.OBJECT_DETECTION):
         pytest.skip("yolov5 is not available in the model registry yet")
+    if not ALL_RUNS:
+        pytest.skip("detectors at Azure's sizes take too long on CPU; AUTOML_NB_ALL_AZURE_RUNS=1")
     _run(path, tmp_path)
