@@ -24,10 +24,10 @@ export interface IChartBox {
 }
 
 export const DEFAULT_BOX: IChartBox = {
-  width: 640,
+  width: 700,
   height: 260,
   left: 56,
-  right: 130,
+  right: 180,
   top: 16,
   bottom: 40
 };

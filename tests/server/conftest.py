@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.tinyjob import run_tiny_job
+# pytest-jupyter's fixtures and hooks, for this folder only (its autouse event loop must not
+# reach the browser tests, whose Playwright runs its own loop).
+from pytest_jupyter.jupyter_core import *  # noqa: F403
+from pytest_jupyter.jupyter_server import *  # noqa: F403
 
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
+from tests.server.tinyjob import run_tiny_job
 
 
 @pytest.fixture(scope="session")
