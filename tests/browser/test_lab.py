@@ -10,12 +10,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def _open_lab(page, url: str, path: str = "lab") -> None:
-    page.goto(f"{url}/{path}?token={TOKEN}")
+    # ``reset``: start from the default layout, not the one an earlier test left behind.
+    page.goto(f"{url}/{path}?reset&token={TOKEN}")
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
 
 
 def _open_sidebar(page) -> None:
-    page.click("li[data-id='automl-nb-jobs']", timeout=30_000)
+    tab = page.locator("li[data-id='automl-nb-jobs']")
+    tab.wait_for(timeout=30_000)
+    if not page.locator("#automl-nb-jobs").is_visible():
+        tab.click()
     page.wait_for_selector("#automl-nb-jobs .jp-AutoML-jobitem", timeout=30_000)
 
 
