@@ -66,7 +66,7 @@ def test_saved_notebook_renders_the_job_card(page, lab_server, lab_root, screens
     card.wait_for(timeout=60_000)
     assert card.get_attribute("data-job") == job.id
     text = card.inner_text()
-    assert "completed" in text and "did you mean" in text
+    assert "completed" in text and "none of its weights fit" in text
     assert card.locator("svg path.jp-AutoML-curve").count() == 2
     path = screenshots / "saved-notebook.png"
     page.screenshot(path=str(path))

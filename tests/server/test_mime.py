@@ -18,5 +18,5 @@ def test_job_view_output_has_job_json_next_to_html(finished_job):
     payload = json.loads(json.dumps(data[JOB_MIME], allow_nan=False))
     assert payload["id"] == finished_job.id and payload["status"] == "completed"
     failed = next(t for t in payload["trials"] if t["state"] == "failed")
-    assert "did you mean" in failed["error"]
+    assert "none of its weights fit this model" in failed["error"]
     assert finished_job.id in data["text/html"]
