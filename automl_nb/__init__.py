@@ -61,3 +61,20 @@ def unload_ipython_extension(ipython: Any) -> None:
     from automl_nb.notebook import unload_ipython_extension as _unload
 
     _unload(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (the ``/automl-nb/`` REST API)."""
+    return [{"module": "automl_nb"}]
+
+
+def _load_jupyter_server_extension(server_app: Any) -> None:
+    """Load the REST API into a running Jupyter server."""
+    from automl_nb.server import load_jupyter_server_extension
+
+    load_jupyter_server_extension(server_app)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension shipped in the package (for development installs)."""
+    return [{"src": "labextension", "dest": "automl-nb"}]

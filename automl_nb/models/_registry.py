@@ -9,6 +9,7 @@ names resolve to a generic timm classifier entry.
 from __future__ import annotations
 
 import fnmatch
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,48 @@ class _Entry:
 _REGISTRY: Registry[_Entry] = Registry(
     "model_name", error=ModelError, normalize=lambda name: str(name).strip()
 )
+
+
+# --- name resolvers: model families outside the registry (Hugging Face hub ids, folders) ---
+# A resolver claims names that are neither registered nor timm names; the registry consults
+# the resolvers after its own entries. Their modules are imported on first use, so importing
+# the registry stays cheap.
+_RESOLVER_MODULES: tuple[str, ...] = ("automl_nb.models._hf",)
+
+
+@dataclass(frozen=True)
+class NameResolver:
+    """A model family whose names are resolved by rule instead of being registered.
+
+    Attributes:
+        family: The ``ModelCfg.family`` its cfgs carry; ``create_model`` calls ``build`` for it.
+        claims: ``claims(name)`` is True for the names this family resolves.
+        cfg: ``cfg(name, task)`` gives the :class:`ModelCfg` (or raises :class:`ModelError`).
+        build: ``build(cfg, num_classes=, pretrained=, checkpoint_path=, **kwargs)``.
+    """
+
+    family: str
+    claims: Callable[[str], bool]
+    cfg: Callable[[str, Task], ModelCfg]
+    build: Callable[..., Any]
+
+
+_RESOLVERS: list[NameResolver] = []
+
+
+def add_name_resolver(resolver: NameResolver) -> None:
+    """Let the registry resolve ``resolver``'s names (consulted after registered names)."""
+    if all(r.family != resolver.family for r in _RESOLVERS):
+        _RESOLVERS.append(resolver)
+
+
+def _resolver_for(name: str) -> NameResolver | None:
+    for module in _RESOLVER_MODULES:
+        importlib.import_module(module)  # registers its resolver on import
+    return next((r for r in _RESOLVERS if r.claims(name)), None)
+
+
+# --- end of name resolvers ------------------------------------------------------------------
 
 
 def register_model(
@@ -86,7 +129,8 @@ def _is_timm_name(name: str) -> bool:
 def is_model(name: str) -> bool:
     """True if ``name`` is a registered model or a timm model name."""
     name = str(name).strip()
-    return name in _REGISTRY or _is_timm_name(name)
+    # Name resolvers (Hugging Face hub ids and folders) come after the registry and timm.
+    return name in _REGISTRY or _is_timm_name(name) or _resolver_for(name) is not None
 
 
 def default_model(task: Task | str) -> str:
@@ -197,6 +241,10 @@ def get_model_cfg(name: str, task: Task | str) -> ModelCfg:
         from automl_nb.models._timm import generic_timm_cfg
 
         return generic_timm_cfg(name, task)
+    # Name resolvers (Hugging Face hub ids and folders) come after the registry and timm.
+    resolver = _resolver_for(name)
+    if resolver is not None:
+        return resolver.cfg(name, task)
     if _is_timm_name(name):
         raise ModelError(
             f"model_name {name!r} is a timm classifier; {task.value} needs one of: "
@@ -297,4 +345,14 @@ def create_model(
             checkpoint_path=checkpoint_path,
             **kwargs,
         )
+    # Families of the name resolvers (Hugging Face) build their own models.
+    for resolver in _RESOLVERS:
+        if resolver.family == cfg.family:
+            return resolver.build(
+                cfg,
+                num_classes=num_classes,
+                pretrained=pretrained,
+                checkpoint_path=checkpoint_path,
+                **kwargs,
+            )
     raise ModelError(f"no builder for model family {cfg.family!r}")  # pragma: no cover

@@ -91,7 +91,7 @@ def fmt_seconds(seconds: float | None) -> str:
 def fmt_params(params: dict[str, Any], *, limit: int = 4) -> str:
     """``{"model_name": "resnet18", "learning_rate": 0.01}`` -> ``"resnet18, lr=0.01"``-ish."""
     short = {"learning_rate": "lr", "number_of_epochs": "epochs", "training_batch_size": "bs"}
-    parts = []
+    parts: list[str] = []
     for key, value in params.items():
         if key == "model_name":
             parts.insert(0, str(value))

@@ -112,6 +112,18 @@ class JobView(TrialsView):
         head.append(f"folder: {self.job.dir}")
         return "\n".join(head) + "\n" + super().to_text()
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """HTML for live notebooks, plus the job as JSON (``application/vnd.automl-nb.job+json``)
+        that the JupyterLab extension renders as a card in a saved notebook, kernel or not."""
+        from automl_nb.server._payload import JOB_MIME
+        from automl_nb.server._payload import job_detail
+
+        return {
+            "text/plain": self.to_text(),
+            "text/html": self._repr_html_(),
+            JOB_MIME: job_detail(self.job),
+        }
+
     def _repr_html_(self) -> str:
         note = f"<div>{esc(self.note)}</div>" if self.note else ""
         folder = f"<div style='color:#6e7781'>folder: {esc(self.job.dir)}</div>"

@@ -59,7 +59,7 @@ class AutoMLVision(Magics):
 
     @no_var_expand
     @output_can_be_silenced
-    @line_cell_magic(MAGIC_NAME)
+    @line_cell_magic(MAGIC_NAME)  # type: ignore[arg-type]
     def automl_vision(self, line: str, cell: str | None = None) -> Any:
         """Run an AutoML for Images verb; ``%automl_vision help`` lists them."""
         from automl_nb.notebook._dispatch import run_command

@@ -62,9 +62,9 @@ def plot_trials(snapshot: JobSnapshot) -> bytes:
             left.plot(epochs[-1], ys[-1], marker, color=mark_colour or colour, markersize=9)
     threshold = termination_threshold(snapshot.policy, curves)
     if threshold:
-        xs, ys = zip(*threshold)
+        cut_x, cut_y = zip(*threshold)
         name = getattr(snapshot.policy, "type", "policy")
-        left.plot(xs, ys, ":", color="black", drawstyle="steps-post", label=f"{name} cut")
+        left.plot(cut_x, cut_y, ":", color="black", drawstyle="steps-post", label=f"{name} cut")
     from matplotlib.ticker import MaxNLocator
 
     left.xaxis.set_major_locator(MaxNLocator(integer=True))

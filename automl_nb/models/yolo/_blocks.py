@@ -143,8 +143,6 @@ class DetectHead(nn.Module):
     Output per level: raw logits ``[N, anchors, H, W, 5 + num_classes]``.
     """
 
-    anchors: torch.Tensor
-
     def __init__(self, channels: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
         self.num_classes = int(num_classes)

@@ -128,7 +128,8 @@ class YOLOv5(nn.Module):
             return self.loss(self.network(batch), self.head.anchors, scaled, size)
         sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
         batch, scales = letterbox(list(images), self.img_size)
-        decoded = decode(self.network(batch), self.head.anchors, self.strides)
+        anchors: torch.Tensor = self.head.anchors  # type: ignore[assignment]
+        decoded = decode(self.network(batch), anchors, self.strides)
         return select_detections(
             decoded,
             scales,
@@ -254,16 +255,12 @@ class ScriptableYOLOv5(nn.Module):
     ``[3, H, W]`` images in, ``(losses, detections)`` out, where ``losses`` is empty.
     """
 
-    mean: torch.Tensor
-    std: torch.Tensor
-    anchors: torch.Tensor
-
     def __init__(self, model: YOLOv5) -> None:
         super().__init__()
         self.network = YoloNetwork(model.model, model.neck, model.head)
         self.register_buffer("mean", model.mean.detach().clone())
         self.register_buffer("std", model.std.detach().clone())
-        self.register_buffer("anchors", model.head.anchors.detach().clone())
+        self.register_buffer("anchors", model.head.anchors.detach().clone())  # type: ignore[operator]
         self.strides: list[int] = list(model.strides)
         self.img_size = int(model.img_size)
         self.score_thresh = float(model.score_thresh)
@@ -277,7 +274,11 @@ class ScriptableYOLOv5(nn.Module):
         for image in images:
             sizes.append((int(image.shape[-2]), int(image.shape[-1])))
         batch, scales = letterbox(images, self.img_size)
-        decoded = decode(self.network((batch - self.mean) / self.std), self.anchors, self.strides)
+        decoded = decode(
+            self.network((batch - self.mean) / self.std),  # type: ignore[operator]
+            self.anchors,  # type: ignore[arg-type]
+            self.strides,
+        )
         detections = select_detections(
             decoded, scales, sizes, self.score_thresh, self.nms_thresh, self.detections_per_img
         )

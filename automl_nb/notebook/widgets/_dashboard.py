@@ -79,7 +79,7 @@ class Dashboard(widgets.VBox):
             name=f"automl-nb-dashboard-{job.id}",
         )
         self.refresh()
-        if start and not self.snapshot.done:
+        if start and self.snapshot is not None and not self.snapshot.done:
             self.start()
 
     def read(self) -> JobSnapshot:
