@@ -315,44 +315,31 @@ def create_model(
             f"model_name {cfg.name!r} is not available yet in automl-nb; use "
             f"'{default_model(cfg.task)}' (the default for {cfg.task.value} until it is)"
         )
-    if cfg.family == "timm":
-        from automl_nb.models._timm import build_timm_model
+    return _family_builder(cfg.family)(
+        cfg,
+        num_classes=num_classes,
+        pretrained=pretrained,
+        checkpoint_path=checkpoint_path,
+        **kwargs,
+    )
 
-        return build_timm_model(
-            cfg,
-            num_classes=num_classes,
-            pretrained=pretrained,
-            checkpoint_path=checkpoint_path,
-            **kwargs,
-        )
-    if cfg.family == "torchvision":
-        from automl_nb.models._torchvision import build_detector
 
-        return build_detector(
-            cfg,
-            num_classes=num_classes,
-            pretrained=pretrained,
-            checkpoint_path=checkpoint_path,
-            **kwargs,
-        )
-    if cfg.family == "yolo":
-        from automl_nb.models.yolo import build_yolov5
+# Model family -> "module:function" of its builder, imported on first use (torch, timm, ...).
+_BUILDERS: dict[str, str] = {
+    "timm": "automl_nb.models._timm:build_timm_model",
+    "torchvision": "automl_nb.models._torchvision:build_detector",
+    "yolo": "automl_nb.models.yolo:build_yolov5",
+}
 
-        return build_yolov5(
-            cfg,
-            num_classes=num_classes,
-            pretrained=pretrained,
-            checkpoint_path=checkpoint_path,
-            **kwargs,
-        )
-    # Families of the name resolvers (Hugging Face) build their own models.
+
+def _family_builder(family: str) -> Callable[..., Any]:
+    """The builder of a model family (the name resolvers' families build their own models)."""
+    import importlib
+
+    if family in _BUILDERS:
+        module, _, function = _BUILDERS[family].partition(":")
+        return getattr(importlib.import_module(module), function)
     for resolver in _RESOLVERS:
-        if resolver.family == cfg.family:
-            return resolver.build(
-                cfg,
-                num_classes=num_classes,
-                pretrained=pretrained,
-                checkpoint_path=checkpoint_path,
-                **kwargs,
-            )
-    raise ModelError(f"no builder for model family {cfg.family!r}")  # pragma: no cover
+        if resolver.family == family:
+            return resolver.build
+    raise ModelError(f"no builder for model family {family!r}")  # pragma: no cover
