@@ -19,6 +19,7 @@ from automl_nb.inference._model_dir import read_model_folder
 from automl_nb.inference._model_dir import restore_frozen_batchnorm
 from automl_nb.inference._polygons import mask_to_polygons
 from automl_nb.inference._polygons import normalise_polygons
+from automl_nb.inference._settings import apply_detector_settings
 from automl_nb.inference._settings import default_inference_settings
 from automl_nb.inference._settings import merge_settings
 from automl_nb.inference._settings import parse_tile_grid_size
@@ -32,29 +33,6 @@ def _default_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _configure_detector(model: Any, settings: Mapping[str, Any]) -> None:
-    """Push the resize bounds and box thresholds into a torchvision detector or yolov5."""
-    if hasattr(model, "img_size") and hasattr(model, "score_thresh"):  # yolov5
-        if "img_size" in settings:
-            model.img_size = int(settings["img_size"])
-        model.score_thresh = float(settings["box_score_thresh"])
-        model.nms_thresh = float(settings["nms_iou_thresh"])
-        model.detections_per_img = int(settings["box_detections_per_img"])
-        return
-    transform = getattr(model, "transform", None)
-    if transform is not None and "min_size" in settings:
-        transform.min_size = (int(settings["min_size"]),)
-        transform.max_size = int(settings["max_size"])
-    # Faster/Mask R-CNN keep the thresholds on roi_heads, RetinaNet (and FCOS) on the model.
-    target = getattr(model, "roi_heads", model)
-    if hasattr(target, "score_thresh"):
-        target.score_thresh = float(settings["box_score_thresh"])
-    if hasattr(target, "nms_thresh"):
-        target.nms_thresh = float(settings["nms_iou_thresh"])
-    if hasattr(target, "detections_per_img"):
-        target.detections_per_img = int(settings["box_detections_per_img"])
 
 
 class LoadedModel:
@@ -257,7 +235,7 @@ class LoadedModel:
     def _predict_detection(self, pils: list[Any]) -> list[dict[str, Any]]:
         from torchvision.transforms.functional import pil_to_tensor
 
-        _configure_detector(self.model, self.settings)
+        apply_detector_settings(self.model, self.settings)
         tensors = [pil_to_tensor(p).float().div_(255.0) for p in pils]
         grid = parse_tile_grid_size(self.settings.get("tile_grid_size"))
         if grid is None:

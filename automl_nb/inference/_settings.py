@@ -321,3 +321,26 @@ def merge_settings(
     if problems:
         raise ConfigError(problems, header="invalid inference settings:")
     return merged
+
+
+def apply_detector_settings(model: Any, settings: Mapping[str, Any]) -> None:
+    """Push the resize bounds and box thresholds into a torchvision detector or yolov5."""
+    if hasattr(model, "img_size") and hasattr(model, "score_thresh"):  # yolov5
+        if "img_size" in settings:
+            model.img_size = int(settings["img_size"])
+        model.score_thresh = float(settings["box_score_thresh"])
+        model.nms_thresh = float(settings["nms_iou_thresh"])
+        model.detections_per_img = int(settings["box_detections_per_img"])
+        return
+    transform = getattr(model, "transform", None)
+    if transform is not None and "min_size" in settings:
+        transform.min_size = (int(settings["min_size"]),)
+        transform.max_size = int(settings["max_size"])
+    # Faster/Mask R-CNN keep the thresholds on roi_heads, RetinaNet (and FCOS) on the model.
+    target = getattr(model, "roi_heads", model)
+    if hasattr(target, "score_thresh"):
+        target.score_thresh = float(settings["box_score_thresh"])
+    if hasattr(target, "nms_thresh"):
+        target.nms_thresh = float(settings["nms_iou_thresh"])
+    if hasattr(target, "detections_per_img"):
+        target.detections_per_img = int(settings["box_detections_per_img"])

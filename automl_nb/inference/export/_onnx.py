@@ -132,11 +132,11 @@ def _export_detection(
 ) -> dict[str, Any]:
     import torch
 
-    from automl_nb.inference._predictor import _configure_detector
+    from automl_nb.inference._settings import apply_detector_settings
     from automl_nb.inference.export._modules import BatchDetector
     from automl_nb.inference.export._modules import detection_output_names
 
-    _configure_detector(loaded.model, loaded.settings)
+    apply_detector_settings(loaded.model, loaded.settings)
     with_masks = loaded.task.value == "image_instance_segmentation"
     module = BatchDetector(loaded.model, batch_size, with_masks).eval()
     names = detection_output_names(batch_size, with_masks)

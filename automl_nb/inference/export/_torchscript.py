@@ -71,10 +71,10 @@ def _trace_classifier(loaded: Any, normalization: bool) -> tuple[Any, dict[str, 
 def _script_detector(loaded: Any) -> tuple[Any, dict[str, Any]]:
     import torch
 
-    from automl_nb.inference._predictor import _configure_detector
+    from automl_nb.inference._settings import apply_detector_settings
     from automl_nb.inference.export._modules import scriptable_detector
 
-    _configure_detector(loaded.model, loaded.settings)
+    apply_detector_settings(loaded.model, loaded.settings)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
