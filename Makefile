@@ -41,7 +41,10 @@ test: $(STAMP)
 	$(BIN)/ruff check automl_nb tests benchmarks
 	$(BIN)/mypy
 	$(MAKE) jstest
-	$(BIN)/python -m pytest -q
+	# The server tests use pytest-jupyter's event loop, which the browser tests' Playwright
+	# cannot share: they run in a second pytest process.
+	$(BIN)/python -m pytest -q --ignore=tests/server
+	$(BIN)/python -m pytest -q tests/server
 
 lint: $(STAMP)
 	$(BIN)/ruff check automl_nb tests benchmarks
