@@ -118,8 +118,10 @@ class Job:
         record = self.status_record()
         state = record.get("status", JOB_QUEUED)
         controller_gone = state in (JOB_QUEUED, JOB_RUNNING) and not pid_alive(record.get("pid"))
-        # A queued job is given a few seconds for its controller to come up.
-        starting = state == JOB_QUEUED and time.time() - float(record.get("submitted", 0)) < 30
+        # A queued job's controller may still be starting (imports take long on a busy machine).
+        launched = read_json(self.paths.root / "controller.json", {}).get("pid")
+        recent = time.time() - float(record.get("submitted", 0)) < 30
+        starting = state == JOB_QUEUED and (recent or pid_alive(launched))
         if controller_gone and not starting:
             return JOB_STOPPED
         return state
@@ -364,7 +366,7 @@ def _preflight(spec: Any) -> None:
 
 def _start_controller(paths: JobPaths) -> subprocess.Popen:
     log = open(paths.controller_log, "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "automl_nb.runner", str(paths.root)],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -373,6 +375,9 @@ def _start_controller(paths: JobPaths) -> subprocess.Popen:
         start_new_session=True,
         cwd=str(paths.root),
     )
+    # The controller writes its own status; this file only says it was launched.
+    write_json(paths.root / "controller.json", {"pid": process.pid, "launched": time.time()})
+    return process
 
 
 def submit(
