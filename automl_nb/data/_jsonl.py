@@ -68,16 +68,17 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _depth(value: Any) -> int:
-    """How deeply ``value`` nests lists and objects (iterative: any depth is safe)."""
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply ``value`` nests lists and objects, counted up to ``limit + 1`` (iterative:
+    any depth is safe). Shared by the JSONL reader and the scoring endpoint."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict):
+        if isinstance(item, Mapping):
             item = list(item.values())
         if isinstance(item, list):
             deepest = max(deepest, level)
-            if level <= MAX_JSON_DEPTH:
+            if level <= limit:
                 stack.extend((child, level + 1) for child in item)
     return deepest
 
@@ -145,7 +146,7 @@ class _Reader:
         except RecursionError:
             problems.add(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
             return None
-        if _depth(obj) > MAX_JSON_DEPTH:
+        if json_depth(obj) > MAX_JSON_DEPTH:
             problems.add(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
             return None
         if not isinstance(obj, dict):

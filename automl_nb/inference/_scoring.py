@@ -24,6 +24,7 @@ from dataclasses import field
 from typing import Any
 from typing import TypeVar
 
+from automl_nb.data._jsonl import json_depth
 from automl_nb.errors import AutoMLError
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
@@ -136,26 +137,12 @@ def _decode_base64(text: str, index: int) -> bytes:
     return data
 
 
-def _depth(value: Any, limit: int) -> int:
-    """How deeply ``value`` nests lists and objects, counted up to ``limit + 1``."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, Mapping):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, level)
-            if level <= limit:
-                stack.extend((child, level + 1) for child in item)
-    return deepest
-
-
 def _loads(text: str | bytes, what: str, index: int | None, limit: int = 32) -> Any:
     """JSON text parsed, refusing bodies nested deeper than ``limit`` (``what`` names it)."""
     prefix = f"{what}: " if what else ""
     try:
         value = json.loads(text)
-        too_deep = _depth(value, limit) > limit
+        too_deep = json_depth(value, limit) > limit
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScoringRequestError(f"{prefix}not valid JSON: {exc}", index=index) from None
     except RecursionError:
