@@ -259,9 +259,11 @@ def setup_trial(
         patience=cfg.early_stopping_patience,
         delay=cfg.early_stopping_delay,
     )
+    # The best weights are taken before the row is written: a trial stopped as soon as an
+    # epoch shows in metrics.jsonl still keeps that epoch's model.
     fit.builtins = [
-        MetricsLog(trial_dir / METRICS_FILE),
         fit.best,
+        MetricsLog(trial_dir / METRICS_FILE),
         EarlyStop(early),
         TimeBudget(time_budget),
         Checkpoints(ckpt_dir, lambda epoch: snapshot(fit, state, epoch), cfg.checkpoint_frequency),
