@@ -3,15 +3,16 @@
 Each verb lives in its own module ``automl_nb/cli/_<verb>.py`` that defines:
 
 * ``HELP``: a one-line summary shown by ``automl-vision --help``;
-* ``add_arguments(parser)``: fills an ``argparse`` sub-parser;
-* ``run(args) -> int``: does the work and returns the exit status;
+* ``add_arguments(parser)``: the arguments only the command line has (output formats);
+* ``run(args, ctx) -> int``: does the work and returns the exit status (``ctx`` is a
+  :class:`automl_nb.cli._verb_table.CommandContext`, as the magics get their ``Context``);
 * optionally ``PROBLEM_STATUS``: the exit status of a located input problem (default 2).
 
 The verbs are one :class:`automl_nb.registry.Registry` (:data:`VERBS`), keyed by the name typed
-on the command line. Arguments that several verbs share (``--workspace``, ``--set``,
-``--datastore``, ``--task``) are declared once in :mod:`automl_nb.cli._jobs_common`, which the
-``%automl_vision`` magics use too. A verb with ``--datastore`` gets the mapping applied before
-it runs (:func:`automl_nb.cli._jobs_common.apply_datastores`).
+on the command line. A verb the ``%automl_vision`` magics have too declares its arguments
+once, in :data:`automl_nb.cli._verb_table.VERB_TABLE`, for both parsers. A verb with
+``--datastore`` gets the mapping applied before it runs
+(:func:`automl_nb.cli._jobs_common.applied_datastores`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import sys
 from collections.abc import Sequence
 
 from automl_nb import __version__
+from automl_nb.cli._verb_table import CommandContext
+from automl_nb.cli._verb_table import add_shared_arguments
 from automl_nb.errors import AutoMLError
 from automl_nb.errors import LocatedError
 from automl_nb.registry import Registry
@@ -70,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     for verb, module_name in _available_verbs().items():
         module = importlib.import_module(f"automl_nb.cli.{module_name}")
         verb_parser = sub.add_parser(verb, help=module.HELP, description=module.HELP)
+        add_shared_arguments(verb_parser, command=verb)
         module.add_arguments(verb_parser)
         verb_parser.set_defaults(_module=module)
     return parser
@@ -96,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with _datastores(args):
-            return int(args._module.run(args) or 0)
+            ctx = CommandContext(workspace=getattr(args, "workspace", None))
+            return int(args._module.run(args, ctx) or 0)
     except LocatedError as exc:
         _print_located(exc)
         # validate reports every problem with status 1; other verbs treat them as errors.

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from automl_nb.cli._jobs_common import add_workspace_argument
+from automl_nb.cli._jobs_common import find_job
+from automl_nb.cli._jobs_common import split_trial_target
+from automl_nb.cli._verb_table import CommandContext
 
 HELP = "cancel a job (JOB) or one trial (JOB/TRIAL)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``cancel``."""
-    parser.add_argument("target", help="JOB or JOB/TRIAL")
-    add_workspace_argument(parser)
-    parser.add_argument("--wait", action="store_true", help="wait until it has stopped")
+    """Nothing beyond :func:`automl_nb.cli._verb_table.cancel_arguments`."""
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Ask the controller to stop the job or trial."""
-    from automl_nb.runner import get_job
-
-    job_id, _, trial = args.target.partition("/")
-    job = get_job(job_id, workspace=args.workspace)
-    if trial:
-        job.cancel(trial=int(trial))
+    job_ref, trial = split_trial_target(args.target)
+    job = find_job(job_ref, ctx.workspace)
+    if trial is not None:
+        job.cancel(trial=trial)
         print(f"trial {trial} of {job.id}: cancel requested")
         return 0
     job.cancel()

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from automl_nb.cli._jobs_common import add_datastore_argument
+from automl_nb.cli._verb_table import CommandContext
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
 from automl_nb.tasks import TASK_NAMES
@@ -60,7 +61,7 @@ def _is_jsonl_source(src: Path) -> bool:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Convert (or export) and print what was done."""
     from automl_nb.data.converters import convert
     from automl_nb.data.converters import export

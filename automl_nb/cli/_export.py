@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "export a trained model folder to ONNX, TorchScript or an MLflow model folder"
+from automl_nb.cli._jobs_common import resolve_model_source
+from automl_nb.cli._verb_table import CommandContext
 
-FORMATS = ("onnx", "torchscript", "mlflow")
+HELP = "export a trained model folder to ONNX, TorchScript or an MLflow model folder"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Fill the ``export`` sub-parser."""
-    parser.add_argument("model_dir", metavar="MODEL_DIR", help="a trained model folder")
-    parser.add_argument("--format", "-f", required=True, choices=FORMATS, help="export format")
-    parser.add_argument(
-        "--output", "-o", required=True, metavar="OUT", help="folder to write (must be empty)"
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=None,
-        help="onnx: fixed batch size (detection default 1; classification default dynamic)",
-    )
-    parser.add_argument(
-        "--onnx-normalization",
-        action="store_true",
-        default=None,
-        help="classification: normalise inside the model; the input is RGB scaled to 0-1 "
-        "(Azure's enable_onnx_normalization)",
-    )
-    parser.add_argument("--height", type=int, default=None, help="onnx detection: input height")
-    parser.add_argument("--width", type=int, default=None, help="onnx detection: input width")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="write into a non-empty OUT folder"
-    )
+    """Nothing beyond :func:`automl_nb.cli._verb_table.export_arguments`."""
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Export the model and list the files written."""
     from automl_nb.inference.export import export_model
     from automl_nb.inference.export import written_files
@@ -48,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
         "width": args.width,
     }
     out = export_model(
-        args.model_dir, args.format, args.output, overwrite=args.overwrite, **options
+        resolve_model_source(args, ctx),
+        args.format,
+        args.output,
+        overwrite=args.overwrite,
+        **options,
     )
     files = written_files(out)
     print(f"exported {args.format} model to {out} ({len(files)} files)")

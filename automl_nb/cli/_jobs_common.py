@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Iterator
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -166,3 +167,121 @@ def format_elapsed(started: float | None, ended: float | None) -> str:
         return "-"
     seconds = int((ended or time.time()) - started)
     return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def find_job(ref: str | None, workspace: Any = None, last_job: Any = None) -> Any:
+    """The job named ``ref`` (id, unique id prefix or folder), else ``last_job`` (the job a
+    notebook submitted last), else the newest job of the workspace.
+
+    Raises:
+        JobError: ``ref`` names no job (or several), or the workspace has no job.
+    """
+    from automl_nb.errors import JobError
+    from automl_nb.runner import get_job
+    from automl_nb.runner import list_jobs
+
+    if ref:
+        return get_job(ref, workspace=workspace)
+    if last_job is not None:
+        return last_job
+    jobs = list_jobs(workspace=workspace)
+    if not jobs:
+        raise JobError("no job yet in this workspace: submit one, or name a JOB")
+    return jobs[-1]
+
+
+def job_with_best_model(workspace: Any = None, last_job: Any = None) -> Any:
+    """``last_job`` when it has a best model, else the newest job of the workspace that has
+    one, else None (a canceled or failed job without a model is passed over)."""
+    from automl_nb.runner import list_jobs
+
+    if last_job is not None and last_job.best_model_dir is not None:
+        return last_job
+    for job in reversed(list_jobs(workspace=workspace)):
+        if job.best_model_dir is not None:
+            return job
+    return None
+
+
+def _is_model_folder(path: str) -> bool:
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, "settings.json"))
+
+
+def resolve_model_source(args: argparse.Namespace, ctx: Any) -> Path:
+    """The model folder a model verb uses: ``--model``, else ``--job``'s best model, else a
+    model folder given as first positional (taken off ``args.images``), else the best model
+    of the newest job that has one.
+
+    Raises:
+        JobError: The job named has no best model, or no job has one.
+    """
+    from automl_nb.errors import JobError
+
+    if getattr(args, "model", None):
+        return Path(args.model)
+    if getattr(args, "model_dir", None):
+        return Path(args.model_dir)
+    images = getattr(args, "images", None)
+    if not args.job and images and len(images) > 1 and _is_model_folder(images[0]):
+        args.images = images[1:]
+        return Path(images[0])
+    if args.job:
+        job = find_job(args.job, ctx.workspace)
+        if job.best_model_dir is None:
+            raise JobError(f"job {job.id} has no best model yet (status: {job.status})")
+        return job.best_model_dir
+    job = job_with_best_model(ctx.workspace, ctx.last_job)
+    if job is None:
+        last = ctx.last_job or find_job(None, ctx.workspace)
+        raise JobError(
+            f"no job of the workspace has a best model yet (newest: {last.id}, "
+            f"{last.status}); name one with --job or a folder with --model"
+        )
+    return job.best_model_dir
+
+
+def split_trial_target(target: str | None) -> tuple[str | None, int | None]:
+    """``"JOB/3"`` -> ``("JOB", 3)``; ``"/3"`` -> ``(None, 3)``; ``"JOB"`` -> ``("JOB", None)``.
+
+    Raises:
+        ConfigError: A trial part that is not a number.
+    """
+    from automl_nb.errors import ConfigError
+    from automl_nb.errors import Problem
+
+    if not target or "/" not in target or target.endswith("/") and target.count("/") > 1:
+        return target or None, None
+    head, _, tail = target.rpartition("/")
+    if tail.isdigit():
+        return head or None, int(tail)
+    if not head:
+        raise ConfigError(Problem("expected JOB, JOB/TRIAL or /TRIAL", value=repr(target)))
+    return target, None  # a job folder path
+
+
+def parse_key_values(items: list[str] | None, *, option: str = "--set") -> dict[str, Any]:
+    """``["n_steps=10", "xrai_fast=false"]`` -> ``{"n_steps": 10, "xrai_fast": False}``
+    (values read as YAML scalars; text that is not YAML stays text).
+
+    Raises:
+        ConfigError: An item without ``=``, named with ``option``.
+    """
+    import yaml
+
+    from automl_nb.errors import ConfigError
+    from automl_nb.errors import Problem
+
+    out: dict[str, Any] = {}
+    problems = []
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("expected KEY=VALUE", path=option, value=repr(item)))
+            continue
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    if problems:
+        raise ConfigError(problems)
+    return out

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from automl_nb.cli._jobs_common import add_task_filter_arguments
+from automl_nb.cli._verb_table import CommandContext
 
 HELP = "list the models (Azure names first) with their default hyperparameters"
 
@@ -14,8 +14,7 @@ _COLUMNS = ("model_name", "task", "batch", "lr", "input", "notes")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``models``."""
-    add_task_filter_arguments(parser, task_help="only models for this task (Azure or short name)")
+    """``--json`` (the rest is :func:`automl_nb.cli._verb_table.models_arguments`)."""
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -85,7 +84,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """List the models; exit status 1 when nothing matches."""
     rows = model_rows(args.task, args.pattern)
     if args.json:

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from automl_nb.cli._jobs_common import add_workspace_argument
+from automl_nb.cli._jobs_common import find_job
+from automl_nb.cli._verb_table import CommandContext
 
 HELP = "continue a stopped or crashed job without redoing finished trials"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``resume``."""
-    parser.add_argument("job", help="job id")
-    add_workspace_argument(parser)
-    parser.add_argument("--wait", action="store_true", help="wait until the job ends")
+    """Nothing beyond :func:`automl_nb.cli._verb_table.resume_arguments`."""
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Start a new controller for the job."""
-    from automl_nb.runner import get_job
-
-    job = get_job(args.job, workspace=args.workspace).resume()
+    job = find_job(args.job, ctx.workspace).resume()
     print(f"{job.id}: resumed")
     if args.wait:
         print(f"{job.id}: {job.wait()}")

@@ -26,6 +26,7 @@ from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_set_argument
 from automl_nb.cli._jobs_common import add_workspace_argument
 from automl_nb.cli._jobs_common import load_job_with_overrides
+from automl_nb.cli._verb_table import CommandContext
 
 HELP = "run a job in the foreground (one trial or a sweep) and write its job folder"
 
@@ -213,7 +214,7 @@ def _run_sweep(spec: Any, workspace: str | None, progress: bool) -> dict[str, An
     }
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Run the job; print a summary (and the JSON line with ``--json``)."""
 
     spec = load_job_with_overrides(args)

@@ -6,18 +6,16 @@ import argparse
 import json
 from typing import Any
 
-from automl_nb.cli._jobs_common import add_workspace_argument
 from automl_nb.cli._jobs_common import format_elapsed
 from automl_nb.cli._jobs_common import format_score
 from automl_nb.cli._jobs_common import format_table
+from automl_nb.cli._verb_table import CommandContext
 
 HELP = "show the jobs of the workspace, or one job's status with live per-epoch values"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``status``."""
-    parser.add_argument("job", nargs="?", help="job id (default: every job)")
-    add_workspace_argument(parser)
+    """``--json`` (the rest is :func:`automl_nb.cli._verb_table.status_arguments`)."""
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -52,13 +50,13 @@ def job_summary(job) -> dict:
     }
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the status."""
     from automl_nb.runner import get_job
     from automl_nb.runner import list_jobs
 
     if args.job is None:
-        jobs = list_jobs(workspace=args.workspace)
+        jobs = list_jobs(workspace=ctx.workspace)
         summaries = [job_summary(j) for j in jobs]
         if args.json:
             print(json.dumps(summaries, default=str))
@@ -79,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             else "no jobs"
         )
         return 0
-    job = get_job(args.job, workspace=args.workspace)
+    job = get_job(args.job, workspace=ctx.workspace)
     summary = job_summary(job)
     if args.json:
         print(json.dumps(summary, default=str))

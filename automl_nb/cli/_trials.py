@@ -5,26 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 
-from automl_nb.cli._jobs_common import add_workspace_argument
+from automl_nb.cli._jobs_common import find_job
 from automl_nb.cli._jobs_common import format_elapsed
 from automl_nb.cli._jobs_common import format_score
 from automl_nb.cli._jobs_common import format_table
+from automl_nb.cli._verb_table import CommandContext
 
 HELP = "list a job's trials: state, hyperparameters, epochs and scores"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``trials``."""
-    parser.add_argument("job", help="job id")
-    add_workspace_argument(parser)
+    """``--json`` (the rest is :func:`automl_nb.cli._verb_table.status_arguments`)."""
     parser.add_argument("--json", action="store_true", help="print JSON with per-epoch metrics")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the trials table."""
-    from automl_nb.runner import get_job
-
-    job = get_job(args.job, workspace=args.workspace)
+    job = find_job(args.job, ctx.workspace)
     trials = job.trials()
     if args.json:
         print(

@@ -11,6 +11,7 @@ from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_set_argument
 from automl_nb.cli._jobs_common import datastore_arguments
 from automl_nb.cli._jobs_common import load_job_with_overrides
+from automl_nb.cli._verb_table import CommandContext
 from automl_nb.errors import LocatedError
 
 HELP = "check a job YAML and its data (labels, boxes, images); exit status 1 on any problem."
@@ -87,7 +88,7 @@ def _summary(spec, train, valid, *, images_checked: bool) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Validate the job and its data; print a summary (exit 0) or every problem (exit 1)."""
     from automl_nb.data import load_job_data
     from automl_nb.preflight import check_job

@@ -7,6 +7,7 @@ import logging
 
 from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_workspace_argument
+from automl_nb.cli._verb_table import CommandContext
 
 HELP = "join a running sweep (shared Optuna storage) and run trials on this machine"
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_workspace_argument(parser)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Run trials of the job here until its budget is used up."""
     from automl_nb.runner._worker_join import join_sweep
 

@@ -31,15 +31,23 @@ def dataset_from_args(args: argparse.Namespace, ctx: Any) -> tuple[Any, Any]:
     if not task:
         raise UsageError("no task: %automl_vision new TASK first, or give --task")
     target = draft.get("target_column_name") or "label"
-    if args.file:
-        return read_dataset(args.file, task, target_column=target), None
+    named = getattr(args, "data", None) or args.file
+    validation = args.validation
+    if named:
+        second = validation if isinstance(validation, str) else None
+        return (
+            read_dataset(named, task, target_column=target),
+            read_dataset(second, task, target_column=target) if second else None,
+        )
+    if isinstance(validation, str):
+        return read_dataset(validation, task, target_column=target), None
     key, other = ("validation_data", "training_data")
-    if not args.validation:
+    if not validation:
         key, other = other, key
     if key not in draft:
         raise UsageError(f"the draft has no {key} yet (%%automl_vision config, or --file)")
     data = read_dataset(draft[key]["path"], task, target_column=target)
     second = None
-    if other in draft and not args.validation:
+    if other in draft and not validation:
         second = read_dataset(draft[other]["path"], task, target_column=target)
     return data, second

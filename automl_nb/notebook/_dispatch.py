@@ -7,6 +7,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from automl_nb.cli._verb_table import add_shared_arguments
 from automl_nb.errors import AutoMLError
 from automl_nb.notebook._parser import CmdParser
 from automl_nb.notebook._parser import HelpRequested
@@ -34,10 +35,19 @@ class Context:
     state: NotebookState
     cell: str | None = None
 
+    workspace_option: str | None = None
+
     @property
     def workspace(self) -> Any:
-        """The workspace folder from the options (None: the runner's default)."""
-        return self.settings.workspace or None
+        """The workspace folder: ``--workspace``, else the options' (None: the default)."""
+        return self.workspace_option or self.settings.workspace or None
+
+    @property
+    def last_job(self) -> Any:
+        """The job submitted (or last named) in this kernel, or None."""
+        from automl_nb.notebook._state import last_job
+
+        return last_job()
 
     @property
     def in_kernel(self) -> bool:
@@ -49,6 +59,7 @@ def make_parser(name: str) -> CmdParser:
     """The argument parser of verb ``name``."""
     module = get_verb(name)
     parser = CmdParser(prog=f"%automl_vision {name}", description=module.HELP.strip())
+    add_shared_arguments(parser, magic=name)
     module.add_arguments(parser)
     return parser
 
@@ -87,7 +98,13 @@ def run_command(
         raise UsageError(
             f"%automl_vision {name} needs a cell body: start the cell with %%automl_vision {name}"
         )
-    ctx = Context(shell=shell, settings=settings(), state=STATE, cell=cell if has_cell else None)
+    ctx = Context(
+        shell=shell,
+        settings=settings(),
+        state=STATE,
+        cell=cell if has_cell else None,
+        workspace_option=getattr(args, "workspace", None),
+    )
     try:
         return module.run(args, ctx)
     except AutoMLError as exc:

@@ -5,52 +5,35 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 from typing import Any
 
-from IPython.core.error import UsageError
-
+from automl_nb.cli._jobs_common import find_job
+from automl_nb.cli._jobs_common import job_with_best_model
 from automl_nb.notebook._state import last_job
 from automl_nb.notebook._state import remember_job
 
 
 def resolve_job(ctx: Any, ref: str | None) -> Any:
     """The job named ``ref`` (id, unique id prefix or folder), else the last submitted one,
-    else the newest job of the workspace (so a restarted kernel finds its job again).
+    else the newest job of the workspace (so a restarted kernel finds its job again); it
+    becomes the notebook's last job.
 
     Raises:
-        UsageError: There is no job yet.
-        JobError: ``ref`` names no job (or several).
+        JobError: ``ref`` names no job (or several), or there is no job yet.
     """
-    from automl_nb.runner import get_job
-    from automl_nb.runner import list_jobs
-
-    if ref:
-        job = get_job(ref, workspace=ctx.workspace)
-        remember_job(job)
-        return job
-    job = last_job()
-    if job is not None:
-        return job
-    jobs = list_jobs(workspace=ctx.workspace)
-    if not jobs:
-        raise UsageError("no job yet: %automl_vision submit one, or name a JOB")
-    remember_job(jobs[-1])
-    return jobs[-1]
+    job = find_job(ref, ctx.workspace, None if ref else last_job())
+    remember_job(job)
+    return job
 
 
-def resolve_model_dir(ctx: Any, job_ref: str | None, model: str | None) -> Path:
-    """A model folder: ``model`` when given, else the best model of the job.
-
-    Raises:
-        UsageError: The job has no best model yet.
-    """
-    if model:
-        return Path(model)
-    job = resolve_job(ctx, job_ref)
-    if job.best_model_dir is None:
-        raise UsageError(f"job {job.id} has no best model yet (status: {job.status})")
-    return job.best_model_dir
+def resolve_job_with_model(ctx: Any, ref: str | None) -> Any:
+    """Like :func:`resolve_job`, but without ``ref`` the newest job that has a best model
+    (the last submitted one when it has), so a canceled or failed job is passed over."""
+    if not ref:
+        job = job_with_best_model(ctx.workspace, last_job())
+        if job is not None:
+            return job
+    return resolve_job(ctx, ref)
 
 
 def metric_values(trial: Any, metric: str) -> dict[int, float]:

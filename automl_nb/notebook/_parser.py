@@ -9,6 +9,8 @@ from typing import NoReturn
 
 from IPython.core.error import UsageError
 
+from automl_nb.cli._jobs_common import parse_key_values  # noqa: F401 - re-exported
+
 
 class HelpRequested(Exception):
     """Raised instead of printing when a verb is called with ``--help``."""
@@ -58,24 +60,3 @@ def split_line(line: str) -> list[str]:
         return shlex.split(line, posix=True)
     except ValueError as exc:
         raise UsageError(f"cannot parse the line: {exc}") from None
-
-
-def parse_key_values(items: list[str] | None) -> dict[str, Any]:
-    """``["n_steps=10", "xrai_fast=false"]`` -> ``{"n_steps": 10, "xrai_fast": False}``
-    (values read as YAML scalars).
-
-    Raises:
-        UsageError: An item without ``=``.
-    """
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"expected KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError:
-            out[key.strip()] = value
-    return out

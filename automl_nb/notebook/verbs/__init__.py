@@ -5,9 +5,10 @@ A verb module defines ``HELP`` (its description; the first line is the summary),
 ``add_arguments(parser)`` and ``run(args, ctx) -> object``. The object renders itself.
 
 The verbs are one :class:`automl_nb.registry.Registry` (:data:`VERB_MODULES`). Where a verb
-also exists on the command line, its shared arguments come from
-:mod:`automl_nb.cli._jobs_common` (``--set``, ``--task``, ``--pattern``); :data:`CLI_VERBS`
-names the ``automl-vision`` command of each magic verb.
+also exists on the command line, its arguments are declared once for both, in
+:data:`automl_nb.cli._verb_table.VERB_TABLE`, and the module's ``add_arguments`` adds only what
+the notebook shows differently; :data:`CLI_VERBS` names the ``automl-vision`` command of each
+magic verb.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from types import ModuleType
 
 from IPython.core.error import UsageError
 
+from automl_nb.cli._verb_table import magic_verbs
 from automl_nb.registry import Registry
 
 # The user-facing verb names, in the order ``help`` lists them.
@@ -49,20 +51,8 @@ VERB_MODULES: Registry[str] = Registry("verb", error=UsageError)
 for _verb in VERBS:
     VERB_MODULES.add(_verb, f"automl_nb.notebook.verbs._{_verb}")
 
-# magic verb -> the automl-vision command doing the same work.
-CLI_VERBS: dict[str, str] = {
-    "check": "check",
-    "submit": "submit",
-    "status": "status",
-    "trials": "trials",
-    "cancel": "cancel",
-    "resume": "resume",
-    "predict": "predict",
-    "explain": "explain",
-    "export": "export",
-    "deploy": "serve",
-    "models": "models",
-}
+# magic verb -> the automl-vision command doing the same work (one table for both).
+CLI_VERBS: dict[str, str] = magic_verbs()
 
 
 def get_verb(name: str) -> ModuleType:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from IPython.core.error import UsageError
-
+from automl_nb.cli._jobs_common import split_trial_target
 from automl_nb.notebook._jobs import resolve_job
 from automl_nb.notebook._results import Message
 
@@ -18,19 +17,15 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", help="JOB, JOB/TRIAL or /TRIAL")
+    """Nothing beyond the shared arguments (:mod:`automl_nb.cli._verb_table`)."""
 
 
 def run(args: argparse.Namespace, ctx: Any) -> Message:
-    ref, trial = args.target, None
-    if ref and "/" in ref and not ref.endswith("/"):
-        head, _, tail = ref.rpartition("/")
-        if tail.isdigit():
-            ref, trial = head or None, int(tail)
-        elif not head:
-            raise UsageError(f"expected JOB, JOB/TRIAL or /TRIAL, got {args.target!r}")
+    ref, trial = split_trial_target(args.target)
     job = resolve_job(ctx, ref)
     job.cancel(trial)
     if trial is not None:
         return Message(f"asked trial {trial} of job {job.id} to stop")
+    if args.wait:
+        return Message(f"job {job.id}: {job.wait(timeout=120)}")
     return Message(f"asked job {job.id} to stop (status: {job.status})")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import applied_datastores
-from automl_nb.notebook._datasets import add_dataset_arguments
 from automl_nb.notebook._datasets import dataset_from_args
 
 HELP = """Run the dataset doctor on the draft's training data (duplicates across the split
@@ -18,10 +16,7 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_dataset_arguments(parser)
-    add_datastore_argument(parser)
-    parser.add_argument("--no-files", action="store_true", help="use the labels only")
-    parser.add_argument("--input-size", type=int, help="model input size (crop or min_size)")
+    """Nothing beyond the shared arguments (:mod:`automl_nb.cli._verb_table`)."""
 
 
 def run(args: argparse.Namespace, ctx: Any) -> Any:

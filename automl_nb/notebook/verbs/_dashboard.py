@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from automl_nb.cli._verb_table import job_arguments
 from automl_nb.notebook._jobs import resolve_job
 
 HELP = """Show the live dashboard of a job (default: the last submitted, else the newest).
@@ -16,7 +17,7 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job", nargs="?", help="job id, unique id prefix or folder")
+    job_arguments(parser)
     parser.add_argument("--refresh", type=float, help="seconds between reads (>= 0.5)")
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from automl_nb.cli._jobs_common import resolve_model_source
+from automl_nb.cli._verb_table import scoring_limits
 from automl_nb.notebook._html import esc
 from automl_nb.notebook._html import pre
-from automl_nb.notebook._jobs import resolve_model_dir
 from automl_nb.notebook._results import Message
 from automl_nb.notebook._results import Result
 
@@ -30,16 +31,8 @@ _RUNNING: dict[str, Any] = {}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--job", help="serve this job's best model")
-    source.add_argument("--model", help="serve this model folder")
-    source.add_argument("--stop", action="store_true", help="stop the running endpoint")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=5001, help="TCP port (5001; 0: any free)")
-    auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--key", help="the key clients must send (default: a random one)")
-    auth.add_argument("--no-auth", action="store_true", help="no key (allowed on 127.0.0.1 only)")
-    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
+    """``--stop`` (the rest is :func:`automl_nb.cli._verb_table.serve_arguments`)."""
+    parser.add_argument("--stop", action="store_true", help="stop the running endpoint")
 
 
 def running_server() -> Any:
@@ -139,14 +132,15 @@ def run(args: argparse.Namespace, ctx: Any) -> Result:
     if args.stop:
         url = stop_server()
         return Message(f"stopped the endpoint at {url}" if url else "no endpoint is running")
-    model_dir = resolve_model_dir(ctx, args.job, args.model)
+    model_dir = resolve_model_source(args, ctx)
     server = ScoringServer(
         model_dir,
         host=args.host,
         port=args.port,
         key=args.key,
         auth_mode="none" if args.no_auth else "key",
-        device=args.device,
+        device=args.device or "cpu",
+        limits=scoring_limits(args),
     )
     replaced = stop_server()
     try:

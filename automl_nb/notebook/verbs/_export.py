@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from automl_nb.cli._jobs_common import resolve_model_source
 from automl_nb.notebook._html import esc
 from automl_nb.notebook._html import table
-from automl_nb.notebook._jobs import resolve_model_dir
 from automl_nb.notebook._results import Result
 
 HELP = """Export the best model of a job (default: the last submitted) or a model folder to
@@ -26,21 +26,7 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--job", help="export this job's best model")
-    source.add_argument("--model", help="export this model folder")
-    parser.add_argument("--format", "-f", required=True, choices=("onnx", "torchscript", "mlflow"))
-    parser.add_argument("--output", "-o", required=True, help="the folder to write")
-    parser.add_argument("--batch-size", type=int, help="onnx: fixed batch size")
-    parser.add_argument(
-        "--onnx-normalization",
-        action="store_true",
-        default=None,
-        help="classification: normalise inside the model (0-1 RGB input)",
-    )
-    parser.add_argument("--height", type=int, help="onnx detection: input height")
-    parser.add_argument("--width", type=int, help="onnx detection: input width")
-    parser.add_argument("--overwrite", action="store_true", help="write into a non-empty OUT")
+    """Nothing beyond :func:`automl_nb.cli._verb_table.export_arguments`."""
 
 
 class ExportView(Result):
@@ -101,7 +87,7 @@ class ExportView(Result):
 def run(args: argparse.Namespace, ctx: Any) -> ExportView:
     from automl_nb.inference.export import export_model
 
-    model_dir = resolve_model_dir(ctx, args.job, args.model)
+    model_dir = resolve_model_source(args, ctx)
     options = {
         "batch_size": args.batch_size,
         "normalization": args.onnx_normalization,

@@ -6,6 +6,7 @@ import argparse
 import time
 from typing import Any
 
+from automl_nb.cli._jobs_common import add_workspace_argument
 from automl_nb.notebook._html import esc
 from automl_nb.notebook._html import fmt_number
 from automl_nb.notebook._html import state_badge
@@ -17,6 +18,7 @@ CELL = "none"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--last", type=int, default=20, help="show the last N jobs (default 20)")
+    add_workspace_argument(parser)
 
 
 def run(args: argparse.Namespace, ctx: Any) -> TableResult:

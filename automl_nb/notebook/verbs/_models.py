@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from automl_nb.cli._jobs_common import add_task_filter_arguments
 from automl_nb.notebook._results import TableResult
 
 HELP = """List the model names (training_parameters.model_name) for a task.
@@ -16,7 +15,7 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_task_filter_arguments(parser, task_help="a task name (default: the draft's task)")
+    """Nothing beyond the shared arguments (:mod:`automl_nb.cli._verb_table`)."""
 
 
 def run(args: argparse.Namespace, ctx: Any) -> TableResult:

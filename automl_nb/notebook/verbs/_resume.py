@@ -17,9 +17,12 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job", nargs="?", help="job id, unique id prefix or folder")
+    """Nothing beyond the shared arguments (:mod:`automl_nb.cli._verb_table`)."""
 
 
 def run(args: argparse.Namespace, ctx: Any) -> JobView:
     job = resolve_job(ctx, args.job).resume()
-    return JobView(job, take_snapshot(job), note=f"resumed {job.id}")
+    note = f"resumed {job.id}"
+    if args.wait:
+        note = f"job {job.id} {job.wait()}"
+    return JobView(job, take_snapshot(job), note=note)

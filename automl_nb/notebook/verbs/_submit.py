@@ -7,11 +7,12 @@ import dataclasses
 import os
 from typing import Any
 
+from automl_nb.cli._jobs_common import applied_datastores
 from automl_nb.notebook._job_views import JobView
 from automl_nb.notebook._jobs import take_snapshot
 from automl_nb.notebook._state import remember_job
 
-HELP = """Submit the current draft (or --file JOB.yml) and return at once.
+HELP = """Submit the current draft (or a JOB.yml) and return at once.
 
 The job runs in a background controller that outlives the notebook kernel; a live
 dashboard shows it (set %config AutoMLVision.dashboard_on_submit = False to skip it).
@@ -19,23 +20,14 @@ With --wait, block until the job ends and show its final state.
 
 examples:
   %automl_vision submit
-  %automl_vision submit --file jobs/fridge.yml --set training_parameters.number_of_epochs=1
+  %automl_vision submit jobs/fridge.yml --set training_parameters.number_of_epochs=1
   %automl_vision submit --wait
 """
 CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--file", help="submit this job YAML instead of the draft")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a key (dotted path), e.g. limits.max_trials=2; repeatable",
-    )
-    parser.add_argument("--wait", action="store_true", help="block until the job ends")
-    parser.add_argument("--timeout", type=float, help="with --wait: give up after S seconds")
+    """``--no-dashboard`` (the rest is :func:`automl_nb.cli._verb_table.submit_arguments`)."""
     parser.add_argument("--no-dashboard", action="store_true", help="do not show the dashboard")
 
 
@@ -58,8 +50,9 @@ def build_spec(args: argparse.Namespace, ctx: Any) -> Any:
     from automl_nb.config import parse_set_option
 
     overrides = dict(parse_set_option(o) for o in args.overrides or [])
-    if args.file:
-        return load_job(args.file, overrides=overrides or None)
+    path = args.job or args.file
+    if path:
+        return load_job(path, overrides=overrides or None)
     draft = ctx.state.draft
     if overrides:
         draft = draft.copy()
@@ -75,7 +68,9 @@ def run(args: argparse.Namespace, ctx: Any) -> Any:
     from automl_nb.runner import submit
 
     spec = _absolute_data(build_spec(args, ctx))
-    job = submit(spec, workspace=ctx.workspace, storage=ctx.settings.storage or None)
+    storage = args.storage or ctx.settings.storage or None
+    with applied_datastores(args):
+        job = submit(spec, workspace=ctx.workspace, storage=storage)
     remember_job(job)
     show_dashboard = ctx.in_kernel and ctx.settings.dashboard_on_submit and not args.no_dashboard
     dashboard = None

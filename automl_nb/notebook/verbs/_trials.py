@@ -17,7 +17,7 @@ CELL = "none"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job", nargs="?", help="job id, unique id prefix or folder")
+    """Nothing beyond the shared arguments (:mod:`automl_nb.cli._verb_table`)."""
 
 
 def run(args: argparse.Namespace, ctx: Any) -> TrialsView:
