@@ -9,51 +9,38 @@ from automl_nb.config import BanditPolicy
 from automl_nb.errors import ConfigError
 from automl_nb.sweep import BanditPruner
 from automl_nb.sweep import create_pruner
+from automl_nb.testing.pruners import finish_trial
+from automl_nb.testing.pruners import prune_decisions
+from automl_nb.testing.pruners import pruned_at
+from automl_nb.testing.pruners import pruner_study
+from automl_nb.testing.pruners import study_of_histories
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def _study(pruner):
-    return optuna.create_study(direction="maximize", pruner=pruner)
-
-
-def _finished(study, values):
-    """A trial that reported ``values`` at steps 1, 2, ... and completed."""
-    trial = study.ask()
-    for step, value in enumerate(values, start=1):
-        trial.report(value, step)
-    study.tell(trial, values[-1])
-
-
-def _decisions(study, values):
-    """should_prune after each report of a new trial (it is not stopped)."""
-    trial = study.ask()
-    out = []
-    for step, value in enumerate(values, start=1):
-        trial.report(value, step)
-        out.append(trial.should_prune())
-    return out
+    return pruner_study(pruner)
 
 
 def test_a_trial_alone_is_never_pruned() -> None:
     study = _study(BanditPruner(slack_factor=0.0))
-    assert _decisions(study, [0.1, 0.0, 0.05]) == [False, False, False]
+    assert prune_decisions(study, [0.1, 0.0, 0.05]) == [False, False, False]
 
 
 @pytest.mark.parametrize(("value", "pruned"), [(0.90, True), (0.91, False), (1.2, False)])
 def test_slack_factor_compares_with_best_over_one_plus_slack(value, pruned) -> None:
     study = _study(BanditPruner(slack_factor=0.1))
-    _finished(study, [1.0])
+    finish_trial(study, [1.0])
     # 1.0 / 1.1 = 0.909...
-    assert _decisions(study, [value]) == [pruned]
+    assert prune_decisions(study, [value]) == [pruned]
 
 
 @pytest.mark.parametrize(("value", "pruned"), [(0.4375, True), (0.5, False), (0.5625, False)])
 def test_slack_amount_compares_with_best_minus_amount(value, pruned) -> None:
     study = _study(BanditPruner(slack_amount=0.25))
-    _finished(study, [0.75])
+    finish_trial(study, [0.75])
     # 0.75 - 0.25 = 0.5 exactly; equal is kept.
-    assert _decisions(study, [value]) == [pruned]
+    assert prune_decisions(study, [value]) == [pruned]
 
 
 def test_slack_amount_and_slack_factor_differ_on_the_same_history() -> None:
@@ -61,31 +48,31 @@ def test_slack_amount_and_slack_factor_differ_on_the_same_history() -> None:
     by_factor = _study(BanditPruner(slack_factor=0.5))
     by_amount = _study(BanditPruner(slack_amount=0.1))
     for study in (by_factor, by_amount):
-        _finished(study, [0.5])
-    assert _decisions(by_factor, [0.35]) == [False]
-    assert _decisions(by_amount, [0.35]) == [True]
+        finish_trial(study, [0.5])
+    assert prune_decisions(by_factor, [0.35]) == [False]
+    assert prune_decisions(by_amount, [0.35]) == [True]
 
 
 def test_best_is_taken_at_the_same_step() -> None:
     study = _study(BanditPruner(slack_factor=0.1))
-    _finished(study, [0.2, 0.9, 0.3])
+    finish_trial(study, [0.2, 0.9, 0.3])
     # Step 1: best 0.2, 0.19 is within slack. Step 2: best 0.9, own best 0.5 is not.
-    assert _decisions(study, [0.19, 0.5]) == [False, True]
+    assert prune_decisions(study, [0.19, 0.5]) == [False, True]
 
 
 def test_a_shorter_trial_counts_with_its_latest_best() -> None:
     study = _study(BanditPruner(slack_factor=0.1))
-    _finished(study, [0.5, 0.9])  # finished after two reports
+    finish_trial(study, [0.5, 0.9])  # finished after two reports
     # There is no report at step 3 from the other trial; its best up to step 3 is 0.9.
-    assert _decisions(study, [0.5, 0.85, 0.85]) == [False, False, False]
-    assert _decisions(study, [0.5, 0.5, 0.8]) == [False, True, True]
+    assert prune_decisions(study, [0.5, 0.85, 0.85]) == [False, False, False]
+    assert prune_decisions(study, [0.5, 0.5, 0.8]) == [False, True, True]
 
 
 def test_the_trial_is_judged_by_its_best_so_far() -> None:
     study = _study(BanditPruner(slack_factor=0.1))
-    _finished(study, [0.9, 0.9, 0.9])
+    finish_trial(study, [0.9, 0.9, 0.9])
     # A dip to 0.5 at step 2 keeps the trial: its best (0.9) is within slack.
-    assert _decisions(study, [0.9, 0.5, 0.5]) == [False, False, False]
+    assert prune_decisions(study, [0.9, 0.5, 0.5]) == [False, False, False]
 
 
 def test_running_trials_count_too() -> None:
@@ -112,15 +99,15 @@ def test_running_trials_count_too() -> None:
 def test_evaluation_interval_and_delay(interval, delay, evaluated) -> None:
     pruner = BanditPruner(slack_factor=0.1, evaluation_interval=interval, delay_evaluation=delay)
     study = _study(pruner)
-    _finished(study, [1.0] * 7)
-    decisions = _decisions(study, [0.1] * 7)
+    finish_trial(study, [1.0] * 7)
+    decisions = prune_decisions(study, [0.1] * 7)
     assert [step for step, pruned in enumerate(decisions, start=1) if pruned] == evaluated
 
 
 def test_nan_is_pruned_at_an_evaluation_and_ignored_in_others() -> None:
     study = _study(BanditPruner(slack_factor=0.1))
-    _finished(study, [float("nan"), 0.5])
-    assert _decisions(study, [0.1, float("nan")]) == [False, True]
+    finish_trial(study, [float("nan"), 0.5])
+    assert prune_decisions(study, [0.1, float("nan")]) == [False, True]
 
 
 def test_create_pruner_from_the_config_policy() -> None:
@@ -161,25 +148,6 @@ def test_bandit_inside_optimize_prunes_the_bad_sub_space() -> None:
             assert trial.state == optuna.trial.TrialState.COMPLETE
 
 
-def _study_of(pruner, histories):
-    """A study holding ``histories`` (``{step: value}`` each); the last one stays running."""
-    study = _study(pruner)
-    for number, history in enumerate(histories):
-        trial = study.ask()
-        for step, value in history.items():
-            trial.report(value, step)
-        if number < len(histories) - 1:
-            study.tell(trial, max(history.values()))
-    return study
-
-
-def _pruned_at(pruner, histories, step, value):
-    """Whether a new trial whose first report is ``value`` at ``step`` is pruned."""
-    trial = _study_of(pruner, histories).ask()
-    trial.report(value, step)
-    return trial.should_prune()
-
-
 HISTORIES = [{1: 0.5, 2: 0.8}, {1: 0.6}, {1: 0.3, 2: 0.4, 3: 0.9}]
 
 
@@ -194,21 +162,21 @@ HISTORIES = [{1: 0.5, 2: 0.8}, {1: 0.6}, {1: 0.3, 2: 0.4, 3: 0.9}]
 )
 @pytest.mark.parametrize("step", [1, 2, 3])
 def test_cut_line_is_where_should_prune_flips(pruner, step) -> None:
-    line = pruner.cut_line(_study_of(pruner, HISTORIES), step)
+    line = pruner.cut_line(study_of_histories(pruner, HISTORIES), step)
     if step < pruner.delay_evaluation:
         assert line is None
-        assert not _pruned_at(pruner, HISTORIES, step, -100.0)
+        assert not pruned_at(study_of_histories(pruner, HISTORIES), step, -100.0)
         return
     best = max(v for h in HISTORIES for s, v in h.items() if s <= step)
     assert line is not None and line < best
-    assert _pruned_at(pruner, HISTORIES, step, line - 1e-6)
-    assert not _pruned_at(pruner, HISTORIES, step, line + 1e-6)
-    assert not _pruned_at(pruner, HISTORIES, step, line)  # equal is kept
+    assert pruned_at(study_of_histories(pruner, HISTORIES), step, line - 1e-6)
+    assert not pruned_at(study_of_histories(pruner, HISTORIES), step, line + 1e-6)
+    assert not pruned_at(study_of_histories(pruner, HISTORIES), step, line)  # equal is kept
 
 
 def test_cut_line_of_a_trial_in_the_study_leaves_it_out() -> None:
     pruner = BanditPruner(slack_amount=0.1)
-    study = _study_of(pruner, HISTORIES)
+    study = study_of_histories(pruner, HISTORIES)
     running = study.get_trials()[-1]  # reported 0.3, 0.4, 0.9; the others' best by 2 is 0.8
     assert pruner.cut_line(study, 2, trial=running) == pytest.approx(0.7)
     assert pruner.cut_line(study, 2) == pytest.approx(0.7)

@@ -7,83 +7,64 @@ from automl_nb.config import TruncationSelectionPolicy
 from automl_nb.errors import ConfigError
 from automl_nb.sweep import TruncationSelectionPruner
 from automl_nb.sweep import create_pruner
+from automl_nb.testing.pruners import finish_trial
+from automl_nb.testing.pruners import prune_decisions
+from automl_nb.testing.pruners import pruned_at
+from automl_nb.testing.pruners import pruner_study
+from automl_nb.testing.pruners import running_trial
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def _study(percentage, **kwargs):
-    pruner = TruncationSelectionPruner(truncation_percentage=percentage, **kwargs)
-    return optuna.create_study(direction="maximize", pruner=pruner)
-
-
-def _finished(study, values):
-    trial = study.ask()
-    for step, value in enumerate(values, start=1):
-        trial.report(value, step)
-    study.tell(trial, values[-1])
-
-
-def _running(study, values):
-    trial = study.ask()
-    for step, value in enumerate(values, start=1):
-        trial.report(value, step)
-    return trial
-
-
-def _decisions(study, values):
-    trial = study.ask()
-    out = []
-    for step, value in enumerate(values, start=1):
-        trial.report(value, step)
-        out.append(trial.should_prune())
-    return out
+    return pruner_study(TruncationSelectionPruner(truncation_percentage=percentage, **kwargs))
 
 
 def test_a_trial_alone_is_never_pruned() -> None:
-    assert _decisions(_study(99), [0.0, 0.0]) == [False, False]
+    assert prune_decisions(_study(99), [0.0, 0.0]) == [False, False]
 
 
 @pytest.mark.parametrize(("value", "pruned"), [(0.5, True), (0.75, False), (0.95, False)])
 def test_the_lowest_percentage_at_the_step_is_cut(value, pruned) -> None:
     study = _study(25)
     for history in ([0.9], [0.8], [0.7]):
-        _finished(study, history)
+        finish_trial(study, history)
     # n = 4 ranked, floor(4 * 25 %) = 1 cut: only the lowest.
-    assert _decisions(study, [value]) == [pruned]
+    assert prune_decisions(study, [value]) == [pruned]
 
 
 def test_the_cut_is_rounded_down() -> None:
     study = _study(30)
     for history in ([0.9], [0.8]):
-        _finished(study, history)
+        finish_trial(study, history)
     # n = 3: floor(0.9) = 0, nothing is cut even for the worst.
-    assert _decisions(study, [0.1]) == [False]
+    assert prune_decisions(study, [0.1]) == [False]
     # n = 4 (the trial above still runs): floor(1.2) = 1.
-    assert _decisions(study, [0.05]) == [True]
+    assert prune_decisions(study, [0.05]) == [True]
 
 
 def test_ties_favour_the_trial() -> None:
     study = _study(50)
     for _ in range(3):
-        _finished(study, [0.5])
-    assert _decisions(study, [0.5]) == [False]
+        finish_trial(study, [0.5])
+    assert prune_decisions(study, [0.5]) == [False]
 
 
 def test_ranks_by_the_value_at_the_step_not_the_best() -> None:
     study = _study(50)
-    _finished(study, [0.1, 0.6])
+    finish_trial(study, [0.1, 0.6])
     # Step 1: 0.2 beats 0.1. Step 2: 0.3 is below 0.6.
-    assert _decisions(study, [0.2, 0.3]) == [False, True]
+    assert prune_decisions(study, [0.2, 0.3]) == [False, True]
     study2 = _study(50)
-    _finished(study2, [0.1, 0.2])
+    finish_trial(study2, [0.1, 0.2])
     # A trial that drops below another at the step is cut even though its best is higher.
-    assert _decisions(study2, [0.9, 0.15]) == [False, True]
+    assert prune_decisions(study2, [0.9, 0.15]) == [False, True]
 
 
 def test_only_trials_that_reached_the_step_are_ranked() -> None:
     study = _study(50)
-    _finished(study, [0.9])  # finished after one report: not ranked at step 2
-    assert _decisions(study, [0.1, 0.1]) == [True, False]
+    finish_trial(study, [0.9])  # finished after one report: not ranked at step 2
+    assert prune_decisions(study, [0.1, 0.1]) == [True, False]
 
 
 def test_exclude_finished_jobs_ranks_running_trials_only() -> None:
@@ -91,14 +72,14 @@ def test_exclude_finished_jobs_ranks_running_trials_only() -> None:
     excluded = _study(50, exclude_finished_jobs=True)
     for study in (included, excluded):
         for _ in range(3):
-            _finished(study, [0.9])
-    assert _decisions(included, [0.1]) == [True]
-    assert _decisions(excluded, [0.1]) == [False]
+            finish_trial(study, [0.9])
+    assert prune_decisions(included, [0.1]) == [True]
+    assert prune_decisions(excluded, [0.1]) == [False]
     # A running, better trial is still ranked with exclude_finished_jobs.
     fresh = _study(50, exclude_finished_jobs=True)
-    _finished(fresh, [0.1])
-    _running(fresh, [0.9])
-    assert _decisions(fresh, [0.5]) == [True]
+    finish_trial(fresh, [0.1])
+    running_trial(fresh, [0.9])
+    assert prune_decisions(fresh, [0.5]) == [True]
 
 
 @pytest.mark.parametrize(
@@ -106,8 +87,8 @@ def test_exclude_finished_jobs_ranks_running_trials_only() -> None:
 )
 def test_evaluation_interval_and_delay(interval, delay, evaluated) -> None:
     study = _study(50, evaluation_interval=interval, delay_evaluation=delay)
-    _finished(study, [1.0] * 4)
-    decisions = _decisions(study, [0.0] * 4)
+    finish_trial(study, [1.0] * 4)
+    decisions = prune_decisions(study, [0.0] * 4)
     assert [step for step, pruned in enumerate(decisions, start=1) if pruned] == evaluated
 
 
@@ -134,17 +115,10 @@ def test_percentage_bounds_and_unknown_policies() -> None:
 
 def _study_of(pruner, histories):
     """A study of ``(values at steps 1, 2, ..., finished?)`` trials."""
-    study = optuna.create_study(direction="maximize", pruner=pruner)
+    study = pruner_study(pruner)
     for values, finished in histories:
-        (_finished if finished else _running)(study, values)
+        (finish_trial if finished else running_trial)(study, values)
     return study
-
-
-def _pruned_at(pruner, histories, step, value):
-    """Whether a new trial reporting ``value`` at ``step`` is pruned."""
-    trial = _study_of(pruner, histories).ask()
-    trial.report(value, step)
-    return trial.should_prune()
 
 
 HISTORIES = [
@@ -171,11 +145,11 @@ def test_cut_line_is_where_should_prune_flips(kwargs, step) -> None:
     line = pruner.cut_line(_study_of(pruner, HISTORIES), step)
     if line is None:
         # Nothing is cut here: not even the lowest value.
-        assert not _pruned_at(pruner, HISTORIES, step, -100.0)
+        assert not pruned_at(_study_of(pruner, HISTORIES), step, -100.0)
         return
-    assert _pruned_at(pruner, HISTORIES, step, line - 1e-6)
-    assert not _pruned_at(pruner, HISTORIES, step, line + 1e-6)
-    assert not _pruned_at(pruner, HISTORIES, step, line)  # ties favour the trial
+    assert pruned_at(_study_of(pruner, HISTORIES), step, line - 1e-6)
+    assert not pruned_at(_study_of(pruner, HISTORIES), step, line + 1e-6)
+    assert not pruned_at(_study_of(pruner, HISTORIES), step, line)  # ties favour the trial
 
 
 def test_cut_line_values() -> None:
