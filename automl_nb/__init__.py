@@ -10,8 +10,9 @@ function that needs them is called.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from automl_nb._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -36,17 +37,7 @@ _LAZY_EXPORTS: dict[str, str] = {
 __all__ = ["__version__", *sorted(_LAZY_EXPORTS)]
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY_EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'automl_nb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY_EXPORTS)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -26,8 +26,12 @@ import difflib
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from typing import Generic
 from typing import TypeVar
+
+if TYPE_CHECKING:
+    from automl_nb.errors import Problem
 
 T = TypeVar("T")
 
@@ -155,3 +159,24 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()})"
+
+
+def not_one_of(
+    value: object, choices: Iterable[str], *, path: str, message: str | None = None
+) -> Problem:
+    """The :class:`~automl_nb.errors.Problem` of a value that is none of ``choices``:
+    ``path: must be one of a, b (got 'x'); did you mean 'a'?``.
+
+    Example:
+        >>> print(not_one_of("kye", ["key", "none"], path="auth_mode"))
+        auth_mode: must be one of key, none (got 'kye'); did you mean 'key'?
+    """
+    from automl_nb.errors import Problem
+
+    names = [str(c) for c in choices]
+    return Problem(
+        message or f"must be one of {', '.join(names)}",
+        path=path,
+        value=repr(value),
+        suggestion=suggest(value, names),
+    )

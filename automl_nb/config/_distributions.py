@@ -131,78 +131,78 @@ class Randint(Distribution):
 
 
 @dataclass(frozen=True)
-class Uniform(Distribution):
+class _Bounded(Distribution):
+    """A family drawn between two bounds."""
+
+    min_value: float
+    max_value: float
+
+
+@dataclass(frozen=True)
+class _Gaussian(Distribution):
+    """A family drawn around a mean."""
+
+    mu: float
+    sigma: float
+
+
+@dataclass(frozen=True)
+class Uniform(_Bounded):
     """Uniform in ``[min_value, max_value]``."""
 
     type: ClassVar[str] = "uniform"
-    min_value: float
-    max_value: float
 
 
 @dataclass(frozen=True)
-class LogUniform(Distribution):
+class LogUniform(_Bounded):
     """``exp(uniform(min_value, max_value))``: the bounds are natural logarithms."""
 
     type: ClassVar[str] = "loguniform"
-    min_value: float
-    max_value: float
 
 
 @dataclass(frozen=True)
-class Normal(Distribution):
+class Normal(_Gaussian):
     """``normal(mu, sigma)``."""
 
     type: ClassVar[str] = "normal"
-    mu: float
-    sigma: float
 
 
 @dataclass(frozen=True)
-class LogNormal(Distribution):
+class LogNormal(_Gaussian):
     """``exp(normal(mu, sigma))``."""
 
     type: ClassVar[str] = "lognormal"
-    mu: float
-    sigma: float
 
 
 @dataclass(frozen=True)
-class QUniform(Distribution):
+class QUniform(_Bounded):
     """``round(uniform(min_value, max_value) / q) * q``."""
 
     type: ClassVar[str] = "quniform"
-    min_value: float
-    max_value: float
     q: float
 
 
 @dataclass(frozen=True)
-class QLogUniform(Distribution):
+class QLogUniform(_Bounded):
     """``round(exp(uniform(min_value, max_value)) / q) * q``."""
 
     type: ClassVar[str] = "qloguniform"
-    min_value: float
-    max_value: float
     q: float
 
 
 @dataclass(frozen=True)
-class QNormal(Distribution):
+class QNormal(_Gaussian):
     """``round(normal(mu, sigma) / q) * q``."""
 
     type: ClassVar[str] = "qnormal"
-    mu: float
-    sigma: float
     q: float
 
 
 @dataclass(frozen=True)
-class QLogNormal(Distribution):
+class QLogNormal(_Gaussian):
     """``round(exp(normal(mu, sigma)) / q) * q``."""
 
     type: ClassVar[str] = "qlognormal"
-    mu: float
-    sigma: float
     q: float
 
 

@@ -38,18 +38,24 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+def as_number(value: Any) -> float | None:
+    """A float from a number or a numeric string (``"1e-4"``), else None; bools are not
+    numbers. NaN and infinities come back as they are."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def to_float(value: Any) -> float:
     """A float from a number or a numeric string (``"1e-4"``); bools are refused."""
-    if isinstance(value, bool) or value is None:
-        raise Invalid("must be a number")
-    number: float | None = None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
+    number = as_number(value)
     if number is None:
         raise Invalid("must be a number")
     # YAML reads .nan and .inf as floats; no parameter means anything with them.

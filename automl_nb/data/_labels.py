@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from automl_nb.config._fields import as_number
 from automl_nb.data._records import ObjectAnnotation
 from automl_nb.errors import Problem
 from automl_nb.tasks import Task
@@ -75,18 +76,8 @@ def _short_repr(value: Any, limit: int = 80) -> str:
 
 def _number(value: Any) -> float | None:
     """A finite float from a number or a numeric string; ``None`` if it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
+    number = as_number(value)
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _class_name(value: Any) -> str | None:

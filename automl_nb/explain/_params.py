@@ -6,6 +6,7 @@ from typing import Any
 
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.registry import not_one_of
 from automl_nb.registry import suggest
 
 APPROXIMATION_METHODS: tuple[str, ...] = ("riemann_middle", "gausslegendre")
@@ -58,12 +59,7 @@ def resolve_parameters(params: dict[str, Any]) -> dict[str, Any]:
     method = resolved["approximation_method"]
     if method not in APPROXIMATION_METHODS:
         raise ConfigError(
-            Problem(
-                f"must be one of {', '.join(APPROXIMATION_METHODS)}",
-                path="xai_parameters.approximation_method",
-                value=repr(method),
-                suggestion=suggest(method, APPROXIMATION_METHODS),
-            )
+            not_one_of(method, APPROXIMATION_METHODS, path="xai_parameters.approximation_method")
         )
     batch = resolved["internal_batch_size"]
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:

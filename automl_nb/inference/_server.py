@@ -52,6 +52,7 @@ from automl_nb.inference._scoring import check_image_pixels
 from automl_nb.inference._scoring import parse_scoring_request
 from automl_nb.inference._scoring import run_with_time_limit
 from automl_nb.inference._scoring import split_xai_parameters
+from automl_nb.registry import not_one_of
 
 logger = logging.getLogger("automl_nb.serve")
 
@@ -221,13 +222,7 @@ class ScoringServer:
         limits: ScoringLimits | None = None,
     ) -> None:
         if auth_mode not in AUTH_MODES:
-            raise ConfigError(
-                Problem(
-                    f"must be one of {', '.join(AUTH_MODES)}",
-                    path="auth_mode",
-                    value=repr(auth_mode),
-                )
-            )
+            raise ConfigError(not_one_of(auth_mode, AUTH_MODES, path="auth_mode"))
         if auth_mode == "none" and not is_loopback(host):
             raise ConfigError(
                 Problem(

@@ -62,9 +62,8 @@ _SPECS: dict[str, _Setting] = {
 }
 
 CLASSIFICATION_SETTINGS: tuple[str, ...] = ("valid_resize_size", "valid_crop_size")
-DETECTION_SETTINGS: tuple[str, ...] = (
-    "min_size",
-    "max_size",
+# Every detector post-processes (and tiles) with the same settings.
+_DETECTOR_SETTINGS: tuple[str, ...] = (
     "box_score_thresh",
     "nms_iou_thresh",
     "box_detections_per_img",
@@ -72,16 +71,8 @@ DETECTION_SETTINGS: tuple[str, ...] = (
     "tile_overlap_ratio",
     "tile_predictions_nms_thresh",
 )
-YOLO_SETTINGS: tuple[str, ...] = (
-    "img_size",
-    "model_size",
-    "box_score_thresh",
-    "nms_iou_thresh",
-    "box_detections_per_img",
-    "tile_grid_size",
-    "tile_overlap_ratio",
-    "tile_predictions_nms_thresh",
-)
+DETECTION_SETTINGS: tuple[str, ...] = ("min_size", "max_size", *_DETECTOR_SETTINGS)
+YOLO_SETTINGS: tuple[str, ...] = ("img_size", "model_size", *_DETECTOR_SETTINGS)
 MASK_SETTINGS: tuple[str, ...] = (
     "mask_pixel_score_threshold",
     "max_number_of_polygon_points",

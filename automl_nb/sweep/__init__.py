@@ -5,8 +5,7 @@ Names are resolved on first use so that importing this package does not import O
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from automl_nb._lazy import lazy_exports
 
 _LAZY_EXPORTS: dict[str, str] = {
     "CompiledSpace": "automl_nb.sweep._search_space",
@@ -47,14 +46,4 @@ _LAZY_EXPORTS: dict[str, str] = {
 __all__ = sorted(_LAZY_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY_EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'automl_nb.sweep' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY_EXPORTS)

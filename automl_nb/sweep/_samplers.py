@@ -29,9 +29,8 @@ from automl_nb.config._distributions import Distribution
 from automl_nb.config._distributions import QUniform
 from automl_nb.config._distributions import Uniform
 from automl_nb.errors import ConfigError
-from automl_nb.errors import Problem
 from automl_nb.registry import Registry
-from automl_nb.registry import suggest
+from automl_nb.registry import not_one_of
 from automl_nb.sweep._grid import GridSearchSampler
 from automl_nb.sweep._search_space import normalize_search_space
 
@@ -119,11 +118,11 @@ def create_sampler(
     name = "random" if sampling_algorithm is None else str(sampling_algorithm).strip().lower()
     if name not in SAMPLERS:
         raise ConfigError(
-            Problem(
-                f"unknown sampling algorithm; expected one of: {', '.join(list_samplers())}",
+            not_one_of(
+                sampling_algorithm,
+                SAMPLERS.names(),
                 path="sweep.sampling_algorithm",
-                value=repr(sampling_algorithm),
-                suggestion=suggest(name, SAMPLERS.names()),
+                message=f"unknown sampling algorithm; expected one of: {', '.join(list_samplers())}",
             )
         )
     return SAMPLERS.get(name)(search_space, seed=seed)

@@ -135,11 +135,29 @@ def write_side_files(loaded: Any, out: Path, info: dict[str, Any]) -> list[Path]
 
 
 def classification_norm(loaded: Any) -> tuple[list[float], list[float]]:
-    """The mean and std (for 0-1 RGB input) the classifier was trained with."""
-    cfg = loaded.model_cfg
-    mean = list(cfg.mean or (0.485, 0.456, 0.406))
-    std = list(cfg.std or (0.229, 0.224, 0.225))
-    return mean, std
+    """The mean and std (for 0-1 RGB input) the classifier was trained with: those of its
+    data config, the one training and prediction use too."""
+    config = loaded.data_config
+    return list(config.mean), list(config.std)
+
+
+def classifier_input_spec(
+    loaded: Any, *, normalization: bool, batch: int | str = "batch"
+) -> dict[str, Any]:
+    """The ``input`` entry of ``export.json`` for an exported classifier."""
+    mean, std = classification_norm(loaded)
+    crop = int(loaded.settings["valid_crop_size"])
+    return {
+        "shape": [batch, 3, crop, crop],
+        "dtype": "float32",
+        "layout": "NCHW RGB",
+        "range": "0-1 (pixels / 255)" if normalization else "normalised: (x/255 - mean) / std",
+        "resize": int(loaded.settings["valid_resize_size"]),
+        "crop": crop,
+        "mean": mean,
+        "std": std,
+        "normalization_in_model": normalization,
+    }
 
 
 def _check_out(out: Path, overwrite: bool) -> None:

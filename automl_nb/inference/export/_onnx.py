@@ -34,6 +34,7 @@ from typing import Any
 
 from automl_nb.errors import ModelError
 from automl_nb.inference.export._base import classification_norm
+from automl_nb.inference.export._base import classifier_input_spec
 from automl_nb.inference.export._base import missing_package_error
 from automl_nb.inference.export._base import register_format
 from automl_nb.inference.export._base import write_side_files
@@ -112,15 +113,9 @@ def _export_classification(
     return {
         "input": {
             "name": "input",
-            "shape": [batch_size or "batch", 3, crop, crop],
-            "dtype": "float32",
-            "layout": "NCHW RGB",
-            "range": "0-1 (pixels / 255)" if normalization else "normalised: (x/255 - mean) / std",
-            "resize": int(loaded.settings["valid_resize_size"]),
-            "crop": crop,
-            "mean": mean,
-            "std": std,
-            "normalization_in_model": normalization,
+            **classifier_input_spec(
+                loaded, normalization=normalization, batch=batch_size or "batch"
+            ),
         },
         "outputs": [{"name": "logits", "shape": [batch_size or "batch", len(loaded.labels)]}],
         "postprocess": "sigmoid" if multilabel else "softmax",

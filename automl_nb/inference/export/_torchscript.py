@@ -28,6 +28,7 @@ from typing import Any
 
 from automl_nb.errors import ModelError
 from automl_nb.inference.export._base import classification_norm
+from automl_nb.inference.export._base import classifier_input_spec
 from automl_nb.inference.export._base import register_format
 from automl_nb.inference.export._base import write_side_files
 from automl_nb.tasks import TASK_NAMES
@@ -51,17 +52,7 @@ def _trace_classifier(loaded: Any, normalization: bool) -> tuple[Any, dict[str, 
         traced(torch.rand(3, 3, crop, crop))
     multilabel = loaded.task.value == "image_classification_multilabel"
     info = {
-        "input": {
-            "shape": ["batch", 3, crop, crop],
-            "dtype": "float32",
-            "layout": "NCHW RGB",
-            "range": "0-1 (pixels / 255)" if normalization else "normalised: (x/255 - mean) / std",
-            "resize": int(loaded.settings["valid_resize_size"]),
-            "crop": crop,
-            "mean": mean,
-            "std": std,
-            "normalization_in_model": normalization,
-        },
+        "input": classifier_input_spec(loaded, normalization=normalization),
         "output": "logits [batch, num_classes]",
         "postprocess": "sigmoid" if multilabel else "softmax",
     }
