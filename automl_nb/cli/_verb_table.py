@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
 
 from automl_nb.cli._jobs_common import add_datastore_argument
 from automl_nb.cli._jobs_common import add_set_argument
@@ -27,6 +29,9 @@ from automl_nb.cli._jobs_common import add_workspace_argument
 from automl_nb.cli._jobs_common import task_name
 from automl_nb.errors import AutoMLError
 from automl_nb.registry import Registry
+
+if TYPE_CHECKING:
+    from automl_nb.inference import ScoringLimits
 
 Arguments = Callable[[argparse.ArgumentParser], None]
 
@@ -287,7 +292,7 @@ def serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def scoring_limits(args: argparse.Namespace) -> object:
+def scoring_limits(args: argparse.Namespace) -> ScoringLimits:
     """The :class:`automl_nb.inference.ScoringLimits` of ``serve``'s arguments."""
     from automl_nb.inference import ScoringLimits
 
@@ -346,7 +351,7 @@ def add_shared_arguments(
 MAX_N_STEPS = 1000
 
 
-def explain_settings(args: argparse.Namespace) -> tuple[list[str], dict[str, object]]:
+def explain_settings(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
     """``(algorithms, explain_image keywords)`` of ``explain``'s arguments.
 
     Raises:
@@ -357,7 +362,7 @@ def explain_settings(args: argparse.Namespace) -> tuple[list[str], dict[str, obj
     from automl_nb.errors import Problem
 
     algorithms = [a.strip() for a in str(args.algorithm).split(",") if a.strip()]
-    params: dict[str, object] = parse_key_values(args.params, option="--param")
+    params: dict[str, Any] = parse_key_values(args.params, option="--param")
     named = {
         "n_steps": args.n_steps,
         "approximation_method": args.approximation_method,

@@ -34,10 +34,10 @@ def dataset_from_args(args: argparse.Namespace, ctx: Any) -> tuple[Any, Any]:
     named = getattr(args, "data", None) or args.file
     validation = args.validation
     if named:
-        second = validation if isinstance(validation, str) else None
+        other_file = validation if isinstance(validation, str) else None
         return (
             read_dataset(named, task, target_column=target),
-            read_dataset(second, task, target_column=target) if second else None,
+            read_dataset(other_file, task, target_column=target) if other_file else None,
         )
     if isinstance(validation, str):
         return read_dataset(validation, task, target_column=target), None
