@@ -127,6 +127,13 @@ def _file_findings(
                 "info", "image_modes", f"non-RGB images ({modes}) are converted to RGB when read"
             )
         )
+    out += _duplicate_findings(report, train)
+    return out
+
+
+def _duplicate_findings(report: DoctorReport, train: LabeledImages) -> list[Finding]:
+    """Copies and look-alikes, within the training data and across the split."""
+    out: list[Finding] = []
     if report.exact_duplicates:
         n = sum(len(g) - 1 for g in report.exact_duplicates)
         out.append(
@@ -215,52 +222,9 @@ def _count_findings(
                 items=tuple(f"{name} ({n})" for n, name in few[:5]),
             )
         )
-    if len(counts) >= 2:
-        most, least = max(counts.values()), min(counts.values())
-        ratio = most / least
-        rare = min(counts, key=counts.get)  # type: ignore[arg-type]
-        common = max(counts, key=counts.get)  # type: ignore[arg-type]
-        if ratio >= IMBALANCE_WARN and task.is_classification:
-            strength = 2 if ratio >= IMBALANCE_STRONG else 1
-            how = "class weights" if strength == 2 else "square-root class weights"
-            out.append(
-                Finding(
-                    "warning",
-                    "class_imbalance",
-                    f"classes are imbalanced ({common}: {most} vs {rare}: {least}, {ratio:.1f}x); "
-                    f"weight the loss with {how}",
-                    yaml=_yaml(weighted_loss=strength),
-                )
-            )
-        elif ratio >= IMBALANCE_STRONG and task.is_detection:
-            out.append(
-                Finding(
-                    "warning",
-                    "class_imbalance",
-                    f"classes are imbalanced ({common}: {most} vs {rare}: {least} objects, "
-                    f"{ratio:.0f}x); rare classes will score poorly - add images with them",
-                )
-            )
+    out += _imbalance_findings(task, counts)
     if task is Task.CLASSIFICATION_MULTILABEL:
-        everywhere = [
-            n
-            for n, k in report.images_per_class.items()
-            if k == report.images and report.images > 1
-        ]
-        if everywhere:
-            out.append(
-                Finding(
-                    "warning",
-                    "label_on_every_image",
-                    f"labels on every image carry no information: {', '.join(everywhere)}",
-                )
-            )
-        if report.background_images:
-            out.append(
-                Finding(
-                    "info", "unlabelled_images", f"{report.background_images} images have no label"
-                )
-            )
+        out += _multilabel_findings(report)
     if task.is_detection and report.background_images:
         out.append(
             Finding(
@@ -289,6 +253,62 @@ def _count_findings(
                     "classes appear in validation but not in training: " + ", ".join(only_val),
                 )
             )
+    return out
+
+
+def _imbalance_findings(task: Task, counts: dict[str, int]) -> list[Finding]:
+    """How unbalanced the classes are, and what to do about it."""
+    if len(counts) < 2:
+        return []
+    out: list[Finding] = []
+    most, least = max(counts.values()), min(counts.values())
+    ratio = most / least
+    rare = min(counts, key=counts.get)  # type: ignore[arg-type]
+    common = max(counts, key=counts.get)  # type: ignore[arg-type]
+    if ratio >= IMBALANCE_WARN and task.is_classification:
+        strength = 2 if ratio >= IMBALANCE_STRONG else 1
+        how = "class weights" if strength == 2 else "square-root class weights"
+        out.append(
+            Finding(
+                "warning",
+                "class_imbalance",
+                f"classes are imbalanced ({common}: {most} vs {rare}: {least}, {ratio:.1f}x); "
+                f"weight the loss with {how}",
+                yaml=_yaml(weighted_loss=strength),
+            )
+        )
+    elif ratio >= IMBALANCE_STRONG and task.is_detection:
+        out.append(
+            Finding(
+                "warning",
+                "class_imbalance",
+                f"classes are imbalanced ({common}: {most} vs {rare}: {least} objects, "
+                f"{ratio:.0f}x); rare classes will score poorly - add images with them",
+            )
+        )
+    return out
+
+
+def _multilabel_findings(report: DoctorReport) -> list[Finding]:
+    """Labels that carry no information, and images without any."""
+    out: list[Finding] = []
+    everywhere = [
+        n for n, k in report.images_per_class.items() if k == report.images and report.images > 1
+    ]
+    if everywhere:
+        out.append(
+            Finding(
+                "warning",
+                "label_on_every_image",
+                f"labels on every image carry no information: {', '.join(everywhere)}",
+            )
+        )
+    if report.background_images:
+        out.append(
+            Finding(
+                "info", "unlabelled_images", f"{report.background_images} images have no label"
+            )
+        )
     return out
 
 
