@@ -100,13 +100,16 @@ class DraftView(Result):
         yaml: The normalized YAML (v2 names).
         missing: What is still missing before it can be submitted.
         note: A line shown above (``merged 2 keys``).
+        full: Show the whole YAML (``show``); without, only the note and what is missing
+            (``new`` and ``config``, so each cell does not reprint the draft).
     """
 
-    def __init__(self, draft: Any, note: str = "") -> None:
+    def __init__(self, draft: Any, note: str = "", *, full: bool = True) -> None:
         self.draft = draft
         self.yaml = draft.to_yaml()
         self.missing = [p.message for p in draft.problems()]
         self.note = note
+        self.full = full
 
     @property
     def is_complete(self) -> bool:
@@ -122,6 +125,8 @@ class DraftView(Result):
         lines = [self.note] if self.note else []
         lines.append(f"job draft ({self._state_line()})")
         lines += [f"  missing: {m}" for m in self.missing]
+        if not self.full:
+            return "\n".join([*lines, "(%automl_vision show prints the whole YAML)"])
         return "\n".join(lines) + "\n" + self.yaml.rstrip()
 
     def _repr_html_(self) -> str:
@@ -132,5 +137,10 @@ class DraftView(Result):
             f"<div>{note}<div style='color:{colour};font-weight:600'>job draft: "
             f"{esc(self._state_line())}</div>"
             + (f"<ul style='margin:0'>{items}</ul>" if items else "")
-            + f"<pre style='margin:0'>{esc(self.yaml)}</pre></div>"
+            + (
+                f"<pre style='margin:0'>{esc(self.yaml)}</pre>"
+                if self.full
+                else "<small><code>%automl_vision show</code> prints the whole YAML</small>"
+            )
+            + "</div>"
         )

@@ -4,8 +4,8 @@ Example:
     >>> from automl_nb.sweep import BanditPruner
     >>> study = pruner_study(BanditPruner(slack_factor=0.1))
     >>> finish_trial(study, [1.0])
-    >>> prune_decisions(study, [0.95, 0.5])
-    [False, True]
+    >>> prune_decisions(study, [0.95]), prune_decisions(study, [0.5])
+    ([False], [True])
 """
 
 from __future__ import annotations

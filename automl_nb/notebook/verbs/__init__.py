@@ -70,5 +70,12 @@ def get_verb(name: str) -> ModuleType:
 
 
 def summary(module: ModuleType) -> str:
-    """The first line of a verb's help."""
-    return module.HELP.strip().splitlines()[0]
+    """The first sentence of a verb's help, whole even when it runs over several lines.
+
+    Example:
+        >>> summary(get_verb("predict")).endswith("output schema, each drawn on its image.")
+        True
+    """
+    paragraph = " ".join(module.HELP.strip().split("\n\n")[0].split())
+    end = paragraph.find(". ")
+    return paragraph if end < 0 else paragraph[: end + 1]

@@ -46,5 +46,26 @@ def run(args: argparse.Namespace, ctx: Any) -> DraftView:
         # first line is the magic itself.
         draft.merge("\n" + ctx.cell, source="cell")
         merged.append("the cell")
+    changed = changed_keys(ctx.state.draft.to_dict(), draft.to_dict())
     ctx.state.draft = draft
-    return DraftView(draft, note=f"merged {' and '.join(merged)}")
+    what = ", ".join(changed) if changed else "nothing new"
+    return DraftView(draft, note=f"merged {' and '.join(merged)}: {what}", full=False)
+
+
+def changed_keys(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted keys whose value differs between two drafts (added, changed or removed).
+
+    Example:
+        >>> changed_keys({"a": 1, "t": {"lr": 0.1, "m": "x"}}, {"a": 1, "t": {"lr": 0.2}})
+        ['t.lr', 't.m']
+    """
+    out = []
+    for key in sorted(set(before) | set(after), key=str):
+        old, new = before.get(key), after.get(key)
+        mappings = isinstance(old, (dict, type(None))) and isinstance(new, (dict, type(None)))
+        if mappings and (isinstance(old, dict) or isinstance(new, dict)):
+            out += changed_keys(old or {}, new or {}, f"{prefix}{key}.")
+            continue
+        if old != new:
+            out.append(f"{prefix}{key}")
+    return out

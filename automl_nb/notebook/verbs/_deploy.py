@@ -14,7 +14,7 @@ from automl_nb.notebook._html import pre
 from automl_nb.notebook._results import Message
 from automl_nb.notebook._results import Result
 
-HELP = """Serve the best model of a job (default: the last submitted) or a model folder as a
+HELP = """Serve the best model of a job (default: the newest with a best model) or a model folder as a
 local endpoint that takes the Azure scoring request, in the background of the kernel. It
 binds 127.0.0.1 and needs the key it shows (Authorization: Bearer KEY). One endpoint runs
 at a time: deploying again replaces it.

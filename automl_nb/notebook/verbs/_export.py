@@ -12,7 +12,7 @@ from automl_nb.notebook._html import esc
 from automl_nb.notebook._html import table
 from automl_nb.notebook._results import Result
 
-HELP = """Export the best model of a job (default: the last submitted) or a model folder to
+HELP = """Export the best model of a job (default: the newest with a best model) or a model folder to
 ONNX, TorchScript or an MLflow model folder, written to OUT (a new or empty folder).
 .out is the folder and .files the files written.
 

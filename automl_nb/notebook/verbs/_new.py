@@ -58,4 +58,4 @@ def run(args: argparse.Namespace, ctx: Any) -> DraftView:
     if fragment:
         draft.merge(fragment, source="%automl_vision new")
     ctx.state.draft = draft
-    return DraftView(draft, note=f"new {draft.to_dict()['task']} draft")
+    return DraftView(draft, note=f"new {draft.to_dict()['task']} draft", full=False)

@@ -11,7 +11,8 @@ from automl_nb.notebook._model_views import PredictView
 from automl_nb.notebook._model_views import expand_images
 
 HELP = """Predict IMAGES (paths or globs) with the best model of a job (default: the last
-submitted) or a model folder, in the Azure output schema, each drawn on its image.
+submitted, or the newest job with a best model) or a model folder, in the Azure output
+schema, each drawn on its image.
 
 examples:
   %automl_vision predict data/test/*.jpg

@@ -10,6 +10,7 @@ from typing import Any
 from automl_nb.cli._jobs_common import applied_datastores
 from automl_nb.notebook._job_views import JobView
 from automl_nb.notebook._jobs import take_snapshot
+from automl_nb.notebook._results import Message
 from automl_nb.notebook._state import remember_job
 
 HELP = """Submit the current draft (or a JOB.yml) and return at once.
@@ -93,5 +94,7 @@ def run(args: argparse.Namespace, ctx: Any) -> Any:
     except KeyboardInterrupt:
         note = f"stopped waiting; job {job.id} keeps running (%automl_vision cancel stops it)"
     if dashboard is not None:
+        # The dashboard above already shows the job's final state; only say how it ended.
         dashboard.refresh()
+        return Message(note)
     return JobView(job, take_snapshot(job), note=note)
