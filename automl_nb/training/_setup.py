@@ -17,6 +17,7 @@ import torch
 from automl_nb.config import TrialConfig
 from automl_nb.config import resolve_trial_config
 from automl_nb.config import select_model_name
+from automl_nb.data._cache import prepare_image_cache
 from automl_nb.tasks import Task
 from automl_nb.training._builtin_callbacks import BestModel
 from automl_nb.training._builtin_callbacks import Checkpoints
@@ -205,6 +206,8 @@ def setup_trial(
 
         datasets = load_job_data(spec)
     train_images, valid_images = datasets
+    stream = cfg.advanced_settings.stream_image_files
+    prepare_image_cache(train_images, valid_images, stream=stream)
     labels = list(train_images.labels)
     train_ds, valid_ds = build_datasets(
         train_images, valid_images, cfg=cfg, model_cfg=model_cfg, labels=labels
