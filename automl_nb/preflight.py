@@ -240,14 +240,6 @@ def _warnings(rep: Reporter, spec: JobSpec) -> list[Problem]:
                     rep.problem((*base, key), f"accepted, not acted on: {local}", at_key=True)
                 )
     advanced = params.get("advanced_settings") or {}
-    if advanced.get("stream_image_files"):
-        notes.append(
-            rep.problem(
-                ("training_parameters", "advanced_settings"),
-                "stream_image_files: accepted, not acted on: images are read from their "
-                "source as each epoch needs them",
-            )
-        )
     from automl_nb.config._fields import ADVANCED_SETTINGS
 
     for key in advanced:

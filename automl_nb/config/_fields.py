@@ -197,6 +197,8 @@ ADVANCED_SETTINGS: dict[str, Callable[[Any], Any]] = {
     "stream_image_files": to_flag,
     # automl-nb's own switch: train from scratch where pretrained weights cannot be had.
     "use_pretrained": to_flag,
+    # automl-nb's own: run one trial on this many torchrun processes (GPUs, or CPU processes).
+    "processes_per_trial": integer(1),
 }
 """Known ``advanced_settings`` keys; other keys pass through unchanged."""
 

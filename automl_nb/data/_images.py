@@ -24,6 +24,16 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 
 
 def _read_bytes(path: str) -> bytes:
+    """The bytes of a remote image, through the image cache (see :mod:`automl_nb.data._cache`)."""
+    from automl_nb.data._cache import active_image_cache
+
+    if path.startswith("memory://"):  # already in memory: a disk copy would only go stale
+        return fetch_bytes(path)
+    return active_image_cache().read(path, fetch_bytes)
+
+
+def fetch_bytes(path: str) -> bytes:
+    """Download a remote image's bytes with fsspec (no cache)."""
     try:
         import fsspec
     except ImportError:  # pragma: no cover - fsspec is a dependency

@@ -27,7 +27,16 @@ def open_storage(url: str | None, *, journal: Path) -> Any:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Journal files are safe for several processes through file locks, with no server.
         return JournalStorage(JournalFileBackend(str(path)))
-    return optuna.storages.RDBStorage(url, heartbeat_interval=None)
+    try:
+        return optuna.storages.RDBStorage(url, heartbeat_interval=None)
+    except ImportError as exc:
+        from automl_nb.errors import JobError
+
+        hint = " (pip install 'automl-nb[postgres]')" if url.startswith("postgresql") else ""
+        raise JobError(
+            f"storage {describe_storage(url, journal=journal)}: its database driver is not "
+            f"installed{hint}: {exc}"
+        ) from exc
 
 
 def describe_storage(url: str | None, *, journal: Path) -> str:

@@ -17,6 +17,7 @@ import torch
 from automl_nb.config import TrialConfig
 from automl_nb.config import resolve_trial_config
 from automl_nb.config import select_model_name
+from automl_nb.data._cache import prepare_image_cache
 from automl_nb.tasks import Task
 from automl_nb.training._builtin_callbacks import BestModel
 from automl_nb.training._builtin_callbacks import Checkpoints
@@ -33,6 +34,9 @@ from automl_nb.training._data import build_loaders
 from automl_nb.training._data import build_train_eval_loader
 from automl_nb.training._device import resolve_device
 from automl_nb.training._device import seed_everything
+from automl_nb.training._distributed import is_rank
+from automl_nb.training._distributed import make_distributed
+from automl_nb.training._distributed import shard_loader
 from automl_nb.training._optim import EarlyStopping
 from automl_nb.training._optim import Schedule
 from automl_nb.training._optim import create_classification_loss
@@ -81,6 +85,8 @@ class Fit:
     best: BestModel
     builtins: list[Any]
     train_eval_loader: Any = None
+    # The model the training step calls (DistributedDataParallel in a multi-process trial).
+    train_model: Any = None
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -205,6 +211,8 @@ def setup_trial(
 
         datasets = load_job_data(spec)
     train_images, valid_images = datasets
+    stream = cfg.advanced_settings.stream_image_files
+    prepare_image_cache(train_images, valid_images, stream=stream)
     labels = list(train_images.labels)
     train_ds, valid_ds = build_datasets(
         train_images, valid_images, cfg=cfg, model_cfg=model_cfg, labels=labels
@@ -213,6 +221,8 @@ def setup_trial(
     train_loader, valid_loader = build_loaders(
         train_ds, valid_ds, cfg=cfg, device=device, generator=generator
     )
+    if is_rank():  # before the schedule counts its steps per epoch
+        train_loader = shard_loader(train_loader, int(cfg.random_seed or 0))
     logger.info(
         "data: %d training samples, %d validation images, classes %s",
         len(train_ds),
@@ -268,6 +278,8 @@ def setup_trial(
         TimeBudget(time_budget),
         Checkpoints(ckpt_dir, lambda epoch: snapshot(fit, state, epoch), cfg.checkpoint_frequency),
     ]
+    if is_rank():
+        make_distributed(fit)
     return fit, state
 
 

@@ -29,12 +29,16 @@ from typing import Any
 
 import torch
 
+from automl_nb.config import resolve_trial_config
 from automl_nb.training import engine
 from automl_nb.training._builtin_callbacks import json_default
 from automl_nb.training._callbacks import CallbackList
 from automl_nb.training._callbacks import TrainState
 from automl_nb.training._callbacks import TrialPruned
 from automl_nb.training._device import seed_everything
+from automl_nb.training._distributed import is_rank
+from automl_nb.training._distributed import processes_per_trial
+from automl_nb.training._launch import run_distributed_trial
 from automl_nb.training._model_folder import write_model_folder
 from automl_nb.training._result import TrialResult
 from automl_nb.training._setup import Fit
@@ -146,6 +150,19 @@ def run_trial(
             if time_budget is None:
                 limits = spec.limits
                 time_budget = 60.0 * min(limits.trial_timeout_minutes, limits.timeout_minutes)
+            processes = 1 if is_rank() else processes_per_trial(resolve_trial_config(spec, params))
+            if processes > 1:  # torchrun ranks, in their own processes (see _launch)
+                if datasets is not None or hooks.callbacks:
+                    logger.warning("datasets= and callbacks are not passed to the ranks")
+                return run_distributed_trial(
+                    spec,
+                    params,
+                    folder,
+                    processes=processes,
+                    device=device,
+                    resume=resume,
+                    time_budget=time_budget,
+                )
             fit, state = setup_trial(spec, params, folder, device, datasets, time_budget)
             if resume:
                 restore(fit, state)
@@ -183,12 +200,14 @@ def _fit(fit: Fit, state: TrainState, hooks: CallbackList) -> str:
             # Seeding per epoch makes a resumed trial draw the same shuffles and augmentations.
             seed_everything(seed + epoch)
             fit.generator.manual_seed(seed + epoch)
+            if hasattr(fit.train_loader.sampler, "set_epoch"):  # DistributedSampler
+                fit.train_loader.sampler.set_epoch(epoch)
             if hasattr(fit.train_loader.dataset, "set_epoch"):  # yolov5: no mosaic at the end
                 fit.train_loader.dataset.set_epoch(epoch, cfg.number_of_epochs)
             if amp:
                 torch.cuda.reset_peak_memory_stats(fit.device)
             result = engine.train_one_epoch(
-                fit.model,
+                fit.model if fit.train_model is None else fit.train_model,
                 fit.train_loader,
                 fit.optimizer,
                 device=fit.device,

@@ -1,0 +1,151 @@
+"""One trial on several processes: torchrun ranks on gloo (CPU), started from the trial."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from automl_nb.config import load_job
+from automl_nb.runner._layout import read_jsonl
+from automl_nb.testing.datasets import make_classification_jsonl
+from automl_nb.training import run_trial
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def wait_for(predicate, *, timeout: float = 180.0, poll: float = 0.2, what: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s."""
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def colours(tmp_path_factory) -> Path:
+    return make_classification_jsonl(
+        tmp_path_factory.mktemp("colours"), n=40, size=32, classes=("red", "green")
+    )
+
+
+def job_text(jsonl: Path, *, processes: int, batch: int, epochs: int = 4) -> str:
+    """A tiny job; ``batch`` is per process (the global batch is ``processes * batch``)."""
+    advanced = json.dumps({"use_pretrained": False, "processes_per_trial": processes})
+    return f"""\
+type: automl
+task: image_classification
+target_column_name: label
+training_data: {{path: {jsonl}, type: uri_file}}
+validation_data_size: 0.25
+training_parameters:
+  model_name: resnet18
+  number_of_epochs: {epochs}
+  training_batch_size: {batch}
+  validation_batch_size: 10
+  training_crop_size: 32
+  validation_crop_size: 32
+  validation_resize_size: 36
+  learning_rate: 0.01
+  early_stopping: false
+  random_seed: 7
+  advanced_settings: '{advanced}'
+"""
+
+
+def test_two_gloo_processes_match_one_process(tmp_path, colours):
+    one = run_trial(load_job(job_text(colours, processes=1, batch=8)), {}, tmp_path / "one")
+    two = run_trial(load_job(job_text(colours, processes=2, batch=4)), {}, tmp_path / "two")
+    assert one.status == two.status == "completed"
+    assert one.epochs == two.epochs == 4
+    # Same global batch, data, seed and learning-rate schedule: the same validation results and
+    # a matching start of the learning curve. (The ranks shuffle through DistributedSampler
+    # and normalise BatchNorm over their own half batch, so later losses drift apart a little.)
+    assert [r["learning_rate"] for r in two.history] == [r["learning_rate"] for r in one.history]
+    for a, b in zip(one.history, two.history):
+        assert b["accuracy"] == pytest.approx(a["accuracy"], abs=0.2)
+    first = (one.history[0]["train_loss"], two.history[0]["train_loss"])
+    assert first[1] == pytest.approx(first[0], rel=0.2), first
+    assert two.history[-1]["train_loss"] < two.history[0]["train_loss"]
+    assert two.best_score == pytest.approx(one.best_score, abs=0.1)
+    assert two.best_score >= 0.8
+    # Rank 0 alone wrote the trial folder: one row per epoch, reduced over the 2 processes.
+    rows = read_jsonl(tmp_path / "two" / "metrics.jsonl")
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
+    assert all(r["processes"] == 2 for r in rows)
+    assert (tmp_path / "two" / ".ranks" / "rank-1").is_dir()  # rank 1's scratch folder
+    assert not processes_mentioning(str(tmp_path / "two"))
+    # Its checkpoint and model folder load in a single process, with no training code.
+    from automl_nb.inference import load_model
+    from automl_nb.training._checkpoint import load_checkpoint
+
+    last = load_checkpoint(tmp_path / "two" / "checkpoints" / "last.pt")
+    assert last["epoch"] == 4 and not any(k.startswith("module.") for k in last["model"])
+    model = load_model(two.model_dir)
+    images = [
+        str(colours.parent / "images" / "0000.png"),
+        str(colours.parent / "images" / "0001.png"),
+    ]
+    predictions = model.predict(images)
+    assert [p["labels"][max(range(2), key=lambda i: p["probs"][i])] for p in predictions] == [
+        "red",
+        "green",
+    ]
+
+
+KILL_ONE_RANK = """
+import sys
+from automl_nb.config import load_job
+from automl_nb.training import run_trial
+try:
+    run_trial(load_job(sys.argv[1]), {}, sys.argv[2])
+except Exception as exc:
+    print("TRIAL-ERROR", type(exc).__name__, exc, flush=True)
+    sys.exit(3)
+"""
+
+
+def test_a_dead_rank_fails_the_trial_and_leaves_no_process(tmp_path, colours):
+    job = tmp_path / "job.yml"
+    job.write_text(job_text(colours, processes=2, batch=4, epochs=50))
+    folder = tmp_path / "trial"
+    trial = subprocess.Popen(
+        [sys.executable, "-c", KILL_ONE_RANK, str(job), str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    pid_file = folder / ".ranks" / "pid-1"
+    wait_for(lambda: read_jsonl(folder / "metrics.jsonl") and pid_file.exists(), what="epoch")
+    assert len(processes_mentioning(str(folder))) >= 3  # torchrun and its 2 ranks
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    output, _ = trial.communicate(timeout=120)
+    assert trial.returncode == 3, output[-3000:]
+    assert "TRIAL-ERROR DistributedTrialError" in output
+    assert "died" in output or "failed" in output
+    wait_for(lambda: not processes_mentioning(str(folder)), timeout=30, what="no process left")
