@@ -34,6 +34,7 @@ for _verb in (
     "validate",
     "check",
     "convert",
+    "plan",
     "run",
     "submit",
     "status",

@@ -29,4 +29,6 @@ def run(args: argparse.Namespace) -> int:
     job = submit(spec, workspace=args.workspace, storage=args.storage)
     print(job.id)
     print(f"job folder: {job.dir}")
+    if job.plan() is not None:
+        print(job.plan())
     return 0

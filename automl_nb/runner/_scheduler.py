@@ -95,6 +95,8 @@ class TrialScheduler:
         self.on_event = on_event
         self.running: dict[str, RunningTrial] = {}
         self._finished: list[RunningTrial] = []
+        # Seconds a trial started now may train (the controller's job deadline), or None.
+        self.trial_time_budget: Callable[[], float] | None = None
 
     # ----------------------------------------------------------------------------- starting
     def remaining(self) -> int:
@@ -127,6 +129,8 @@ class TrialScheduler:
             "job_yaml": str(self.paths.job_yaml),
             "slot": slot.name,
         }
+        if self.trial_time_budget is not None:
+            request["time_budget"] = self.trial_time_budget()
         retry_of = trial.user_attrs.get("retry_of")
         if retry_of is not None:
             # An interrupted trial continues from its last checkpoint in this folder.

@@ -28,6 +28,7 @@ VERBS: tuple[str, ...] = (
     "check",
     "builder",
     "sweep",
+    "plan",
     "submit",
     "jobs",
     "status",
@@ -52,6 +53,7 @@ for _verb in VERBS:
 # magic verb -> the automl-vision command doing the same work.
 CLI_VERBS: dict[str, str] = {
     "check": "check",
+    "plan": "plan",
     "submit": "submit",
     "status": "status",
     "trials": "trials",

@@ -1,0 +1,506 @@
+"""AutoMode's budget-aware planner: which models, sizes, batches, epochs and how many trials.
+
+:func:`plan_automode` is pure arithmetic over a cost function (seconds per image of a model at
+an input size, from :class:`~automl_nb.sweep._probe.CostProbe`), the job's budget, the machine
+and a profile of the data. It returns a :class:`~automl_nb.sweep._plan_object.Plan`.
+
+The rules:
+
+* **Portfolio.** Pretrained weights available: the task's reference models at their native
+  224 px (GPU: the ViTs first; CPU: the small CNNs). From scratch (``use_pretrained: false``
+  or no weights offline): small CNNs at small input sizes (64-160 px, never much above the
+  images' own short side), which learn fastest per second of CPU.
+* **Epochs.** One epoch count ``E`` for every portfolio trial, the largest that fits: the
+  first trial runs all ``E`` epochs, later ones are expected to run a fraction ``f`` of them
+  under successive halving (rungs at ``E/9``, ``E/3``, ``E`` with reduction factor 3), and
+  every trial pays a start-up cost. Too little time for ``E_min`` epochs drops the most
+  expensive candidates first.
+* **Extra trials.** When ``E`` reaches its cap with time to spare, more trials sample the
+  portfolio's models with learning-rate ranges (TPE), up to ``max_trials``.
+* **Azure's rule.** The first trial is the task's default model with its defaults when its
+  expected time is at most :data:`DEFAULT_FIRST_SHARE` of the budget; otherwise the plan says
+  why it starts with the best-value candidate instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from automl_nb.config._parameters import DEFAULT_MODEL
+from automl_nb.sweep._plan_object import Candidate
+from automl_nb.sweep._plan_object import Plan
+from automl_nb.sweep._plan_object import duration
+from automl_nb.sweep._probe import Cost
+from automl_nb.sweep._probe import Machine
+from automl_nb.tasks import Task
+from automl_nb.tasks import as_task
+
+# The default model goes first when its whole trial takes at most this share of the budget.
+DEFAULT_FIRST_SHARE = 0.4
+# Part of the job's time the plan spends (the rest absorbs start-up and estimate errors).
+BUDGET_USE = 0.9
+REDUCTION_FACTOR = 3
+# Seconds a trial spends starting: kernel, imports, data, model (before its first epoch).
+TRIAL_OVERHEAD_SECONDS = {"cpu": 8.0, "cuda": 15.0}
+EPOCH_OVERHEAD_SECONDS = 0.3
+DEFAULT_EPOCHS = 15  # the reference default number_of_epochs
+
+# (E_min, E_max) epochs: from scratch needs many passes over a small set, fine-tuning few.
+EPOCHS_FROM_SCRATCH = (12, 300)
+EPOCHS_PRETRAINED = (3, 30)
+
+SCRATCH_SIZES = (32, 48, 64, 96, 128, 160)
+# The portfolio's sizes start at 64 px; a budget too small for that starts lower.
+SCRATCH_START = SCRATCH_SIZES.index(64)
+# (model, index into the allowed sizes), in priority order.
+_SCRATCH_CPU = (
+    ("resnet18", 0),
+    ("resnet18", 1),
+    ("resnet34", 0),
+    ("mobilenetv2", 1),
+    ("resnet18", 2),
+    ("resnet50", 0),
+)
+_SCRATCH_GPU = (
+    ("resnet18", 1),
+    ("resnet34", 1),
+    ("resnet50", 2),
+    ("resnet18", 3),
+    ("seresnext", 2),
+    ("mobilenetv2", 2),
+)
+_PRETRAINED_CPU = ("mobilenetv2", "resnet18", "resnet50", "vits16r224", "resnet34")
+_PRETRAINED_GPU = ("vitb16r224", "vits16r224", "seresnext", "resnet50", "mobilenetv2")
+_DETECTORS_CPU = ("yolov5", "fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn")
+_DETECTORS_GPU = ("yolov5", "fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn")
+_SEGMENTERS = ("maskrcnn_resnet18_fpn", "maskrcnn_resnet34_fpn", "maskrcnn_resnet50_fpn")
+DETECTION_SIZES_CPU = (320, 480, 600)
+DETECTION_SIZES_GPU = (600, 800)
+
+CostFunction = Callable[[str, int, int], Cost]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The job's limits, in the planner's units.
+
+    Attributes:
+        seconds: ``timeout_minutes`` in seconds.
+        max_trials: ``max_trials``.
+        max_concurrent_trials: ``max_concurrent_trials``.
+        trial_seconds: ``trial_timeout_minutes`` in seconds.
+    """
+
+    seconds: float
+    max_trials: int
+    max_concurrent_trials: int = 1
+    trial_seconds: float = float("inf")
+
+    @classmethod
+    def from_limits(cls, limits: Any) -> Budget:
+        """From a ``JobSpec.limits``."""
+        from automl_nb.sweep._limits import timeout_seconds
+
+        job, trial = timeout_seconds(limits)
+        return cls(
+            seconds=job,
+            max_trials=max(1, int(getattr(limits, "max_trials", 1) or 1)),
+            max_concurrent_trials=max(1, int(getattr(limits, "max_concurrent_trials", 1) or 1)),
+            trial_seconds=trial,
+        )
+
+
+@dataclass(frozen=True)
+class DataProfile:
+    """What the planner uses of the data (from the dataset doctor).
+
+    Attributes:
+        train_images: Training images.
+        valid_images: Validation images.
+        classes: Number of classes.
+        short_side: Median short side of the images in pixels (``None``: unknown).
+        imbalance: Largest over smallest class count (1.0 balanced).
+        small_objects: Share of objects under 32 px at the default detector input.
+    """
+
+    train_images: int
+    valid_images: int
+    classes: int
+    short_side: float | None = None
+    imbalance: float = 1.0
+    small_objects: float = 0.0
+
+    def describe(self) -> str:
+        """One line for the plan."""
+        side = f", images ~{self.short_side:.0f} px short side" if self.short_side else ""
+        text = (
+            f"{self.train_images} training / {self.valid_images} validation images, "
+            f"{self.classes} classes{side}"
+        )
+        if self.imbalance >= 1.5:
+            text += f", class imbalance {self.imbalance:.1f}:1"
+        if self.small_objects > 0:
+            text += f", {self.small_objects:.0%} small objects"
+        return text
+
+
+def successive_halving_fraction(epochs: int, min_resource: int, factor: int) -> float:
+    """Expected share of ``epochs`` a trial that is not first runs under successive halving.
+
+    A trial reaches rung ``k`` (``min_resource * factor**k`` epochs) with probability
+    ``factor**-k``; the first trial of a sequential sweep always runs to the end.
+    """
+    if epochs <= 0:
+        return 1.0
+    expected, previous, rung, reach = 0.0, 0, max(1, min_resource), 1.0
+    while rung < epochs:
+        expected += reach * (rung - previous)
+        previous, rung, reach = rung, rung * factor, reach / factor
+    expected += reach * (epochs - previous)
+    return min(1.0, expected / epochs)
+
+
+def min_resource_for(epochs: int) -> int:
+    """The first rung: about ``epochs / 9`` (three rungs with factor 3), at least 1."""
+    return max(1, epochs // (REDUCTION_FACTOR**2))
+
+
+def _allowed_sizes(task: Task, machine: Machine, data: DataProfile) -> tuple[int, ...]:
+    if task.is_detection:
+        return DETECTION_SIZES_GPU if machine.gpu_count else DETECTION_SIZES_CPU
+    sizes = SCRATCH_SIZES
+    if data.short_side:
+        # Upscaling far past the image adds cost, not detail.
+        cap = max(64, 1.25 * data.short_side)
+        sizes = tuple(s for s in sizes if s <= cap)
+    return sizes
+
+
+def _batch_size(task: Task, machine: Machine, data: DataProfile) -> int:
+    if task.is_detection:
+        return 2 if machine.gpu_count else 2
+    if machine.gpu_count:
+        return 32 if data.train_images < 2000 else 64
+    # Small sets from scratch learn better from more, smaller steps.
+    return 16 if data.train_images < 1000 else 32
+
+
+def _scratch_lr(task: Task) -> float:
+    if task.is_detection:
+        return 0.01
+    return 0.1 if task is Task.CLASSIFICATION_MULTILABEL else 0.05
+
+
+def portfolio(
+    task: Task | str,
+    machine: Machine,
+    data: DataProfile,
+    *,
+    pretrained: bool,
+    smaller: int = 0,
+) -> list[dict[str, Any]]:
+    """The candidate hyperparameters, in priority order (the first is the preferred start).
+
+    Every candidate pins ``model_name``, its input size and batch sizes; from-scratch
+    classifiers also pin a learning rate. ``smaller`` shifts from-scratch classifiers that
+    many sizes down (32 and 48 px for budgets too short for 64 px).
+    """
+    task = as_task(task)
+    sizes = _allowed_sizes(task, machine, data)
+    batch = _batch_size(task, machine, data)
+    out: list[dict[str, Any]] = []
+    if task.is_detection:
+        models = (
+            _SEGMENTERS
+            if task is Task.INSTANCE_SEGMENTATION
+            else (_DETECTORS_GPU if machine.gpu_count else _DETECTORS_CPU)
+        )
+        for i, model in enumerate(models):
+            size = sizes[min(i, len(sizes) - 1)] if not machine.gpu_count else sizes[0]
+            params: dict[str, Any] = {"model_name": model}
+            if model == "yolov5":
+                # YOLO sizes are multiples of its 32 px stride.
+                params.update(image_size=32 * round(size / 32), model_size="small")
+                params.update(training_batch_size=4 * batch, validation_batch_size=4 * batch)
+            else:
+                params.update(min_size=size, max_size=int(size * 1333 / 800))
+                params.update(training_batch_size=batch, validation_batch_size=1)
+                params["learning_rate"] = 0.005
+            out.append(params)
+        return out
+    if pretrained:
+        models = _PRETRAINED_GPU if machine.gpu_count else _PRETRAINED_CPU
+        for model in models:
+            out.append(
+                {
+                    "model_name": model,
+                    "training_crop_size": 224,
+                    "validation_crop_size": 224,
+                    "validation_resize_size": 256,
+                    "training_batch_size": batch,
+                    "validation_batch_size": 2 * batch,
+                }
+            )
+        return out
+    start = max(0, SCRATCH_START - smaller)
+    for model, index in _SCRATCH_GPU if machine.gpu_count else _SCRATCH_CPU:
+        if start + index >= len(sizes):
+            continue
+        size = sizes[start + index]
+        out.append(
+            {
+                "model_name": model,
+                "training_crop_size": size,
+                "validation_crop_size": size,
+                "validation_resize_size": int(round(size * 1.125)),
+                "training_batch_size": batch,
+                "validation_batch_size": 64,
+                "learning_rate": _scratch_lr(task),
+            }
+        )
+    return out
+
+
+def _size_of(params: dict[str, Any]) -> int:
+    for key in ("training_crop_size", "image_size", "min_size"):
+        if params.get(key):
+            return int(params[key])
+    return 224
+
+
+def _epoch_seconds(cost: Cost, data: DataProfile) -> float:
+    return data.train_images * cost.train + data.valid_images * cost.eval + EPOCH_OVERHEAD_SECONDS
+
+
+def _fit_epochs(
+    first: float, others: list[float], seconds: float, overhead: float, bounds: tuple[int, int]
+) -> int:
+    """The largest epoch count (<= the cap) whose expected sweep time fits ``seconds``."""
+    low, high = bounds
+    for epochs in range(high, 0, -1):
+        fraction = successive_halving_fraction(epochs, min_resource_for(epochs), REDUCTION_FACTOR)
+        total = overhead * (1 + len(others)) + epochs * (first + fraction * sum(others))
+        if total <= seconds:
+            return epochs
+    return 0
+
+
+def _first_trial(
+    task: Task, data: DataProfile, pretrained: bool, cost: CostFunction, seconds: float
+) -> tuple[Candidate, bool, str]:
+    """The default-model trial, whether the budget allows it first, and why (not)."""
+    default = _default_candidate(task, data, pretrained, cost)
+    share = default.expected_seconds / max(seconds, 1e-9)
+    model = default.params["model_name"]
+    if share <= DEFAULT_FIRST_SHARE:
+        return (
+            default,
+            True,
+            (
+                f"Azure's rule: the first trial is the default model {model} with its defaults "
+                f"(~{duration(default.expected_seconds)}, {share:.0%} of the budget)"
+            ),
+        )
+    return (
+        default,
+        False,
+        (
+            f"the first trial is not the default model {model} with its defaults: "
+            f"{default.epochs} epochs at {_size_of(default.params)} px would take "
+            f"~{duration(default.expected_seconds)}, {share:.0%} of the budget (the rule applies "
+            f"up to {DEFAULT_FIRST_SHARE:.0%})"
+        ),
+    )
+
+
+def _choose_portfolio(
+    task: Task,
+    machine: Machine,
+    data: DataProfile,
+    pretrained: bool,
+    cost: CostFunction,
+    fit: tuple[float, float, tuple[int, int], int],
+    notes: list[str],
+) -> tuple[list[tuple[dict[str, Any], Cost]], list[float], int, int]:
+    """The priced portfolio, its epoch costs, how many candidates fit and their epochs."""
+    room, overhead, bounds, slots = fit
+    shifts = range(SCRATCH_START + 1) if task.is_classification and not pretrained else [0]
+    for smaller in shifts:
+        pool = portfolio(task, machine, data, pretrained=pretrained, smaller=smaller)
+        priced = [
+            (p, cost(p["model_name"], _size_of(p), int(p["training_batch_size"]))) for p in pool
+        ]
+        epoch_cost = [_epoch_seconds(c, data) for _, c in priced]
+        count, epochs = _fit_count(epoch_cost, room, overhead, bounds, slots)
+        if epochs >= bounds[0]:
+            break
+    if smaller:
+        notes.append(
+            f"64 px does not fit {bounds[0]} epochs in the budget: inputs start at "
+            f"{_size_of(pool[0])} px"
+        )
+    if count < min(slots, len(priced)):
+        notes.append(
+            f"the budget fits {count} of the {len(priced)} portfolio candidates at "
+            f">= {max(epochs, bounds[0])} epochs; the most expensive were left out"
+        )
+    if count >= 1 and epochs < bounds[0]:
+        epochs = max(1, epochs)
+        notes.append(f"the budget fits only {epochs} epoch(s) of the cheapest candidate")
+    return priced, epoch_cost, count, epochs
+
+
+def _fit_count(
+    epoch_cost: list[float],
+    room: float,
+    overhead: float,
+    bounds: tuple[int, int],
+    slots: int,
+) -> tuple[int, int]:
+    """How many candidates (from the first) and epochs fit: fewer candidates before fewer
+    than ``bounds[0]`` epochs."""
+    count = min(slots, len(epoch_cost))
+    epochs = 0
+    while count >= 1:
+        epochs = _fit_epochs(epoch_cost[0], epoch_cost[1:count], room, overhead, bounds)
+        if epochs >= bounds[0] or count == 1:
+            break
+        count -= 1
+    return count, epochs
+
+
+def plan_automode(
+    task: Task | str,
+    budget: Budget,
+    machine: Machine,
+    data: DataProfile,
+    *,
+    pretrained: bool,
+    cost: CostFunction,
+    probe_summary: list[str] | None = None,
+) -> Plan:
+    """Choose AutoMode's trials so the sweep fits the budget (see the module docstring).
+
+    Args:
+        task: The task.
+        budget: The job's limits.
+        machine: The machine trials run on.
+        data: The data profile.
+        pretrained: Whether pretrained weights can be had (and are wanted).
+        cost: ``cost(model_name, input_size, batch_size) -> Cost`` (seconds per image).
+        probe_summary: Lines saying what the probe measured, for the plan's text.
+
+    Returns:
+        The :class:`Plan`.
+    """
+    task = as_task(task)
+    device = machine.device
+    overhead = TRIAL_OVERHEAD_SECONDS[device]
+    # Trials on one CPU share its cores: no speed-up from running them side by side.
+    parallel = min(budget.max_concurrent_trials, machine.gpu_count) if machine.gpu_count else 1
+    parallel = max(1, parallel)
+    seconds = budget.seconds * BUDGET_USE * parallel
+    bounds = EPOCHS_PRETRAINED if pretrained else EPOCHS_FROM_SCRATCH
+    notes: list[str] = []
+    default, keep_default, first_reason = _first_trial(task, data, pretrained, cost, seconds)
+    room = seconds - ((overhead + default.expected_seconds) if keep_default else 0.0)
+    slots = budget.max_trials - (1 if keep_default else 0)
+    priced, epoch_cost, count, epochs = _choose_portfolio(
+        task, machine, data, pretrained, cost, (room, overhead, bounds, slots), notes
+    )
+    candidates: list[Candidate] = [default] if keep_default else []
+    for (params, c), per_epoch in list(zip(priced, epoch_cost, strict=True))[: max(0, count)]:
+        candidates.append(
+            Candidate(
+                params={**params, "number_of_epochs": epochs, "early_stopping": False},
+                epochs=epochs,
+                epoch_seconds=per_epoch,
+                train_seconds_per_image=c.train,
+                measured=c.measured,
+                role="portfolio",
+            )
+        )
+    min_resource = min_resource_for(epochs) if epochs else 1
+    fraction = successive_halving_fraction(epochs, min_resource, REDUCTION_FACTOR)
+    expected = _expected_total(candidates, overhead, fraction)
+    extra, extra_seconds = _extra_trials(candidates, budget, seconds - expected, overhead)
+    expected += extra_seconds if epochs >= bounds[1] else 0.0
+    extra = extra if epochs >= bounds[1] else 0
+    n_trials = len(candidates) + extra
+    if n_trials < budget.max_trials:
+        notes.append(
+            f"max_trials is {budget.max_trials}; the budget fits {n_trials} trial(s) "
+            "(resume with --max-trials / --timeout-minutes to run more)"
+        )
+    if data.imbalance >= 3 and task is Task.CLASSIFICATION:
+        notes.append(f"classes are imbalanced ({data.imbalance:.1f}:1): weighted loss on")
+        for c in candidates:
+            if c.role == "portfolio":
+                c.params["weighted_loss"] = 1
+    return Plan(
+        task=task.value,
+        candidates=candidates,
+        epochs=epochs,
+        n_trials=n_trials,
+        sampled_trials=extra,
+        min_resource=min_resource,
+        reduction_factor=REDUCTION_FACTOR,
+        expected_seconds=expected / parallel,
+        budget_seconds=budget.seconds,
+        trial_overhead_seconds=overhead,
+        parallel=parallel,
+        pretrained=pretrained,
+        machine=machine.describe(),
+        data=data.describe(),
+        first_is_default=keep_default,
+        first_reason=first_reason,
+        notes=notes,
+        measured=list(probe_summary or []),
+    )
+
+
+def _extra_trials(
+    candidates: list[Candidate], budget: Budget, spare: float, overhead: float
+) -> tuple[int, float]:
+    """Sampled trials that fit in ``spare`` seconds after the candidates, and their time."""
+    sampled = [c for c in candidates if c.role == "portfolio"]
+    if not sampled or len(candidates) >= budget.max_trials:
+        return 0, 0.0
+    epochs = sampled[0].epochs
+    fraction = successive_halving_fraction(epochs, min_resource_for(epochs), REDUCTION_FACTOR)
+    mean = sum(c.epoch_seconds for c in sampled) / len(sampled)
+    per_extra = overhead + fraction * epochs * mean
+    extra = min(int(max(0.0, spare) // per_extra), budget.max_trials - len(candidates))
+    return extra, extra * per_extra
+
+
+def _expected_total(candidates: list[Candidate], overhead: float, fraction: float) -> float:
+    total = 0.0
+    for i, c in enumerate(candidates):
+        share = 1.0 if i == 0 or c.role == "default" else fraction
+        total += overhead + share * c.expected_seconds
+    return total
+
+
+def _default_candidate(
+    task: Task, data: DataProfile, pretrained: bool, cost: CostFunction
+) -> Candidate:
+    """The task's default model with its defaults, priced (Azure's first AutoMode trial)."""
+    from automl_nb.models import get_model_defaults
+
+    model = DEFAULT_MODEL[task]
+    defaults = get_model_defaults(model, task)
+    size = _size_of(defaults)
+    batch = int(defaults.get("training_batch_size") or 16)
+    epochs = int(defaults.get("number_of_epochs") or DEFAULT_EPOCHS)
+    c = cost(model, size, batch)
+    return Candidate(
+        params={"model_name": model},
+        epochs=epochs,
+        epoch_seconds=_epoch_seconds(c, data),
+        train_seconds_per_image=c.train,
+        measured=c.measured,
+        role="default",
+    )
