@@ -19,6 +19,7 @@ The controller wires them together and scores each finished trial in the storage
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -139,15 +140,23 @@ class JobController:
         self.status.primary_metric = self.metric
         limits = self.spec.limits
         budget = min(limits.max_trials, self.plan.n_trials)
+        slots = plan_slots(
+            max_trials=budget,
+            max_concurrent_trials=limits.max_concurrent_trials,
+            compute=self.spec.compute,
+        )
+        threads = getattr(self.plan.automode_plan, "threads", None)
+        if threads:
+            # AutoMode's probe found fewer threads per CPU trial faster on this machine now.
+            slots = [
+                dataclasses.replace(s, threads=min(s.threads, threads)) if s.threads else s
+                for s in slots
+            ]
         self.scheduler = TrialScheduler(
             study=self.study,
             plan=self.plan,
             paths=self.paths,
-            slots=plan_slots(
-                max_trials=budget,
-                max_concurrent_trials=limits.max_concurrent_trials,
-                compute=self.spec.compute,
-            ),
+            slots=slots,
             pool=KernelPool(self.paths),
             status=self.status,
             budget=budget,

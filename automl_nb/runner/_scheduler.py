@@ -100,9 +100,11 @@ class TrialScheduler:
 
     # ----------------------------------------------------------------------------- starting
     def remaining(self) -> int:
-        """Trials still to start within the budget."""
+        """Trials still to start within the budget (queued ones are still to start)."""
         counted = [
-            t for t in self.study.get_trials(deepcopy=False) if not t.user_attrs.get("interrupted")
+            t
+            for t in self.study.get_trials(deepcopy=False)
+            if not t.user_attrs.get("interrupted") and t.state.name != "WAITING"
         ]
         return self.budget - len(counted)
 

@@ -76,6 +76,7 @@ class Plan:
         first_reason: Why the sweep starts where it does.
         notes: Other decisions worth knowing.
         measured: What the cost probe measured (or read from its cache).
+        threads: CPU threads per trial the probe found fastest (``None``: the default).
     """
 
     task: str
@@ -96,6 +97,7 @@ class Plan:
     first_reason: str = ""
     notes: list[str] = field(default_factory=list)
     measured: list[str] = field(default_factory=list)
+    threads: int | None = None
 
     # ----------------------------------------------------------------------------- data
     def to_dict(self) -> dict[str, Any]:
@@ -195,6 +197,8 @@ class Plan:
                 "models and learning rates"
             )
         lines.append(f"  trial start-up: ~{self.trial_overhead_seconds:.0f} s each")
+        if self.threads:
+            lines.append(f"  CPU threads per trial: {self.threads}")
         for note in self.notes:
             lines.append(f"  note: {note}")
         if self.measured:

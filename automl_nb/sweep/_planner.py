@@ -13,8 +13,9 @@ The rules:
 * **Epochs.** One epoch count ``E`` for every portfolio trial, the largest that fits: the
   first trial runs all ``E`` epochs, later ones are expected to run a fraction ``f`` of them
   under successive halving (rungs at ``E/9``, ``E/3``, ``E`` with reduction factor 3), and
-  every trial pays a start-up cost. Too little time for ``E_min`` epochs drops the most
-  expensive candidates first.
+  every trial pays a start-up cost. Candidates are dropped from the end of the portfolio
+  while ``E`` would be under ``E_min`` or under half the epochs the first candidate would
+  get alone; a budget too short for ``E_min`` epochs at 64 px plans smaller inputs.
 * **Extra trials.** When ``E`` reaches its cap with time to spare, more trials sample the
   portfolio's models with learning-rate ranges (TPE), up to ``max_trials``.
 * **Azure's rule.** The first trial is the task's default model with its defaults when its
@@ -25,13 +26,16 @@ The rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from automl_nb.config._parameters import DEFAULT_MODEL
+from automl_nb.sweep._budget import Budget
+from automl_nb.sweep._budget import DataProfile
 from automl_nb.sweep._plan_object import Candidate
 from automl_nb.sweep._plan_object import Plan
 from automl_nb.sweep._plan_object import duration
+from automl_nb.sweep._portfolio import SCRATCH_START
+from automl_nb.sweep._portfolio import portfolio
 from automl_nb.sweep._probe import Cost
 from automl_nb.sweep._probe import Machine
 from automl_nb.tasks import Task
@@ -42,6 +46,9 @@ DEFAULT_FIRST_SHARE = 0.4
 # Part of the job's time the plan spends (the rest absorbs start-up and estimate errors).
 BUDGET_USE = 0.9
 REDUCTION_FACTOR = 3
+# The first candidate's epochs are at least this share of what it would get alone.
+FIRST_TRIAL_SHARE = 0.5
+SCRATCH_FIRST_RUNG = 5
 # Seconds a trial spends starting: kernel, imports, data, model (before its first epoch).
 TRIAL_OVERHEAD_SECONDS = {"cpu": 8.0, "cuda": 15.0}
 EPOCH_OVERHEAD_SECONDS = 0.3
@@ -51,99 +58,8 @@ DEFAULT_EPOCHS = 15  # the reference default number_of_epochs
 EPOCHS_FROM_SCRATCH = (12, 300)
 EPOCHS_PRETRAINED = (3, 30)
 
-SCRATCH_SIZES = (32, 48, 64, 96, 128, 160)
-# The portfolio's sizes start at 64 px; a budget too small for that starts lower.
-SCRATCH_START = SCRATCH_SIZES.index(64)
-# (model, index into the allowed sizes), in priority order.
-_SCRATCH_CPU = (
-    ("resnet18", 0),
-    ("resnet18", 1),
-    ("resnet34", 0),
-    ("mobilenetv2", 1),
-    ("resnet18", 2),
-    ("resnet50", 0),
-)
-_SCRATCH_GPU = (
-    ("resnet18", 1),
-    ("resnet34", 1),
-    ("resnet50", 2),
-    ("resnet18", 3),
-    ("seresnext", 2),
-    ("mobilenetv2", 2),
-)
-_PRETRAINED_CPU = ("mobilenetv2", "resnet18", "resnet50", "vits16r224", "resnet34")
-_PRETRAINED_GPU = ("vitb16r224", "vits16r224", "seresnext", "resnet50", "mobilenetv2")
-_DETECTORS_CPU = ("yolov5", "fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn")
-_DETECTORS_GPU = ("yolov5", "fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn")
-_SEGMENTERS = ("maskrcnn_resnet18_fpn", "maskrcnn_resnet34_fpn", "maskrcnn_resnet50_fpn")
-DETECTION_SIZES_CPU = (320, 480, 600)
-DETECTION_SIZES_GPU = (600, 800)
 
 CostFunction = Callable[[str, int, int], Cost]
-
-
-@dataclass(frozen=True)
-class Budget:
-    """The job's limits, in the planner's units.
-
-    Attributes:
-        seconds: ``timeout_minutes`` in seconds.
-        max_trials: ``max_trials``.
-        max_concurrent_trials: ``max_concurrent_trials``.
-        trial_seconds: ``trial_timeout_minutes`` in seconds.
-    """
-
-    seconds: float
-    max_trials: int
-    max_concurrent_trials: int = 1
-    trial_seconds: float = float("inf")
-
-    @classmethod
-    def from_limits(cls, limits: Any) -> Budget:
-        """From a ``JobSpec.limits``."""
-        from automl_nb.sweep._limits import timeout_seconds
-
-        job, trial = timeout_seconds(limits)
-        return cls(
-            seconds=job,
-            max_trials=max(1, int(getattr(limits, "max_trials", 1) or 1)),
-            max_concurrent_trials=max(1, int(getattr(limits, "max_concurrent_trials", 1) or 1)),
-            trial_seconds=trial,
-        )
-
-
-@dataclass(frozen=True)
-class DataProfile:
-    """What the planner uses of the data (from the dataset doctor).
-
-    Attributes:
-        train_images: Training images.
-        valid_images: Validation images.
-        classes: Number of classes.
-        short_side: Median short side of the images in pixels (``None``: unknown).
-        imbalance: Largest over smallest class count (1.0 balanced).
-        small_objects: Share of objects under 32 px at the default detector input.
-    """
-
-    train_images: int
-    valid_images: int
-    classes: int
-    short_side: float | None = None
-    imbalance: float = 1.0
-    small_objects: float = 0.0
-
-    def describe(self) -> str:
-        """One line for the plan."""
-        side = f", images ~{self.short_side:.0f} px short side" if self.short_side else ""
-        text = (
-            f"{self.train_images} training / {self.valid_images} validation images, "
-            f"{self.classes} classes{side}"
-        )
-        if self.imbalance >= 1.5:
-            text += f", class imbalance {self.imbalance:.1f}:1"
-        if self.small_objects > 0:
-            text += f", {self.small_objects:.0%} small objects"
-        return text
 
 
 def successive_halving_fraction(epochs: int, min_resource: int, factor: int) -> float:
@@ -162,105 +78,14 @@ def successive_halving_fraction(epochs: int, min_resource: int, factor: int) -> 
     return min(1.0, expected / epochs)
 
 
-def min_resource_for(epochs: int) -> int:
-    """The first rung: about ``epochs / 9`` (three rungs with factor 3), at least 1."""
-    return max(1, epochs // (REDUCTION_FACTOR**2))
-
-
-def _allowed_sizes(task: Task, machine: Machine, data: DataProfile) -> tuple[int, ...]:
-    if task.is_detection:
-        return DETECTION_SIZES_GPU if machine.gpu_count else DETECTION_SIZES_CPU
-    sizes = SCRATCH_SIZES
-    if data.short_side:
-        # Upscaling far past the image adds cost, not detail.
-        cap = max(64, 1.25 * data.short_side)
-        sizes = tuple(s for s in sizes if s <= cap)
-    return sizes
-
-
-def _batch_size(task: Task, machine: Machine, data: DataProfile) -> int:
-    if task.is_detection:
-        return 2 if machine.gpu_count else 2
-    if machine.gpu_count:
-        return 32 if data.train_images < 2000 else 64
-    # Small sets from scratch learn better from more, smaller steps.
-    return 16 if data.train_images < 1000 else 32
-
-
-def _scratch_lr(task: Task) -> float:
-    if task.is_detection:
-        return 0.01
-    return 0.1 if task is Task.CLASSIFICATION_MULTILABEL else 0.05
-
-
-def portfolio(
-    task: Task | str,
-    machine: Machine,
-    data: DataProfile,
-    *,
-    pretrained: bool,
-    smaller: int = 0,
-) -> list[dict[str, Any]]:
-    """The candidate hyperparameters, in priority order (the first is the preferred start).
-
-    Every candidate pins ``model_name``, its input size and batch sizes; from-scratch
-    classifiers also pin a learning rate. ``smaller`` shifts from-scratch classifiers that
-    many sizes down (32 and 48 px for budgets too short for 64 px).
-    """
-    task = as_task(task)
-    sizes = _allowed_sizes(task, machine, data)
-    batch = _batch_size(task, machine, data)
-    out: list[dict[str, Any]] = []
-    if task.is_detection:
-        models = (
-            _SEGMENTERS
-            if task is Task.INSTANCE_SEGMENTATION
-            else (_DETECTORS_GPU if machine.gpu_count else _DETECTORS_CPU)
-        )
-        for i, model in enumerate(models):
-            size = sizes[min(i, len(sizes) - 1)] if not machine.gpu_count else sizes[0]
-            params: dict[str, Any] = {"model_name": model}
-            if model == "yolov5":
-                # YOLO sizes are multiples of its 32 px stride.
-                params.update(image_size=32 * round(size / 32), model_size="small")
-                params.update(training_batch_size=4 * batch, validation_batch_size=4 * batch)
-            else:
-                params.update(min_size=size, max_size=int(size * 1333 / 800))
-                params.update(training_batch_size=batch, validation_batch_size=1)
-                params["learning_rate"] = 0.005
-            out.append(params)
-        return out
-    if pretrained:
-        models = _PRETRAINED_GPU if machine.gpu_count else _PRETRAINED_CPU
-        for model in models:
-            out.append(
-                {
-                    "model_name": model,
-                    "training_crop_size": 224,
-                    "validation_crop_size": 224,
-                    "validation_resize_size": 256,
-                    "training_batch_size": batch,
-                    "validation_batch_size": 2 * batch,
-                }
-            )
-        return out
-    start = max(0, SCRATCH_START - smaller)
-    for model, index in _SCRATCH_GPU if machine.gpu_count else _SCRATCH_CPU:
-        if start + index >= len(sizes):
-            continue
-        size = sizes[start + index]
-        out.append(
-            {
-                "model_name": model,
-                "training_crop_size": size,
-                "validation_crop_size": size,
-                "validation_resize_size": int(round(size * 1.125)),
-                "training_batch_size": batch,
-                "validation_batch_size": 64,
-                "learning_rate": _scratch_lr(task),
-            }
-        )
-    return out
+def min_resource_for(epochs: int, *, from_scratch: bool = False) -> int:
+    """The first rung: about ``epochs / 9`` (three rungs with factor 3), at least 1. From
+    scratch the first epochs say little (the warm-up is not over), so at least
+    :data:`SCRATCH_FIRST_RUNG` epochs (or a third of them)."""
+    rung = max(1, epochs // (REDUCTION_FACTOR**2))
+    if from_scratch:
+        rung = max(rung, min(SCRATCH_FIRST_RUNG, max(1, epochs // REDUCTION_FACTOR)))
+    return rung
 
 
 def _size_of(params: dict[str, Any]) -> int:
@@ -359,13 +184,16 @@ def _fit_count(
     bounds: tuple[int, int],
     slots: int,
 ) -> tuple[int, int]:
-    """How many candidates (from the first) and epochs fit: fewer candidates before fewer
-    than ``bounds[0]`` epochs."""
+    """How many candidates (from the first) and epochs fit: fewer candidates rather than
+    fewer than ``bounds[0]`` epochs, or than :data:`FIRST_TRIAL_SHARE` of the epochs the first
+    candidate would get alone (the most promising configuration trains long enough)."""
     count = min(slots, len(epoch_cost))
+    alone = _fit_epochs(epoch_cost[0], [], room, overhead, bounds)
+    wanted = max(bounds[0], min(bounds[1], int(FIRST_TRIAL_SHARE * alone)))
     epochs = 0
     while count >= 1:
         epochs = _fit_epochs(epoch_cost[0], epoch_cost[1:count], room, overhead, bounds)
-        if epochs >= bounds[0] or count == 1:
+        if epochs >= wanted or count == 1:
             break
         count -= 1
     return count, epochs
@@ -422,7 +250,7 @@ def plan_automode(
                 role="portfolio",
             )
         )
-    min_resource = min_resource_for(epochs) if epochs else 1
+    min_resource = min_resource_for(epochs, from_scratch=not pretrained) if epochs else 1
     fraction = successive_halving_fraction(epochs, min_resource, REDUCTION_FACTOR)
     expected = _expected_total(candidates, overhead, fraction)
     extra, extra_seconds = _extra_trials(candidates, budget, seconds - expected, overhead)
@@ -469,7 +297,8 @@ def _extra_trials(
     if not sampled or len(candidates) >= budget.max_trials:
         return 0, 0.0
     epochs = sampled[0].epochs
-    fraction = successive_halving_fraction(epochs, min_resource_for(epochs), REDUCTION_FACTOR)
+    rung = min_resource_for(epochs, from_scratch="learning_rate" in sampled[0].params)
+    fraction = successive_halving_fraction(epochs, rung, REDUCTION_FACTOR)
     mean = sum(c.epoch_seconds for c in sampled) / len(sampled)
     per_extra = overhead + fraction * epochs * mean
     extra = min(int(max(0.0, spare) // per_extra), budget.max_trials - len(candidates))

@@ -65,7 +65,6 @@ class Machine:
                 platform.machine(),
                 platform.processor(),
                 self.cpu_cores,
-                torch.get_num_threads(),
                 torch.__version__,
                 self.gpu_count,
                 self.gpu_name,
@@ -272,8 +271,13 @@ class CostProbe:
         self._cache = self._read_cache()
 
     def _key(self, model: str, size: int, batch: int) -> str:
+        import torch
+
         kind = "cls" if self.task.is_classification else self.task.value
-        return f"{self.machine.fingerprint()}|{self.machine.device}|{kind}|{model}|{size}|{batch}"
+        device = self.machine.device
+        if device == "cpu":
+            device = f"cpu{torch.get_num_threads()}"  # a trial's thread count changes its cost
+        return f"{self.machine.fingerprint()}|{device}|{kind}|{model}|{size}|{batch}"
 
     def _read_cache(self) -> dict[str, Any]:
         if self.cache_path is None or not self.cache_path.is_file():
@@ -293,14 +297,23 @@ class CostProbe:
         os.replace(tmp, self.cache_path)
 
     def known(self, model: str, size: int, batch: int) -> bool:
-        """Whether the cost of ``model`` at ``size`` is measured or cached already."""
-        return self._key(model, size, min(batch, 16)) in self._cache
+        """Whether the cost of ``model`` at ``size`` is measured or cached (and still valid)."""
+        return _valid(self._cache.get(self._key(model, size, min(batch, 16))))
+
+    def known_sizes(self, model: str, batch: int) -> list[int]:
+        """The sizes of ``model`` whose cost is known on this machine."""
+        prefix = self._key(model, 0, min(batch, 16)).rsplit("|", 2)[0] + "|"
+        return sorted(
+            int(key[len(prefix) :].split("|")[0])
+            for key, entry in self._cache.items()
+            if key.startswith(prefix) and _valid(entry)
+        )
 
     def cost(self, model: str, size: int, batch: int) -> Cost:
         """The cost of ``model`` at ``size`` with ``batch`` images per step (probed once)."""
         key = self._key(model, size, min(batch, 16))
         entry = self._cache.get(key)
-        if isinstance(entry, dict) and "train" in entry and "eval" in entry:
+        if _valid(entry):
             if key not in self.cached and key not in self.measured:
                 self.cached.append(key)
             return Cost(float(entry["train"]), float(entry["eval"]))
@@ -315,7 +328,7 @@ class CostProbe:
         )
         self.seconds += time.perf_counter() - start
         self.measured.append(key)
-        self._cache[key] = {**asdict(cost), "when": time.time()}
+        self._cache[key] = {**asdict(cost), "when": time.time(), "load": _load_per_core()}
         self._write_cache()
         return cost
 
@@ -334,6 +347,29 @@ class CostProbe:
         base = self.cost(ref_model, ref_size, batch)
         ratio = (GFLOPS_224[model] / GFLOPS_224[ref_model]) * (size / ref_size) ** 2
         return Cost(base.train * ratio, base.eval * ratio, measured=False)
+
+
+# A cached cost is reused for a day, while the machine is about as busy as when it was taken.
+CACHE_SECONDS = 24 * 3600
+LOAD_TOLERANCE = 2.0
+
+
+def _load_per_core() -> float:
+    """The 1-minute load average per CPU core (0 where the platform has none)."""
+    try:
+        return os.getloadavg()[0] / max(1, os.cpu_count() or 1)
+    except OSError:
+        return 0.0
+
+
+def _valid(entry: Any) -> bool:
+    """A cache entry that is complete, recent, and taken under a similar machine load."""
+    if not isinstance(entry, dict) or "train" not in entry or "eval" not in entry:
+        return False
+    if time.time() - float(entry.get("when", 0)) > CACHE_SECONDS:
+        return False
+    then, now = float(entry.get("load", 0)) + 0.5, _load_per_core() + 0.5
+    return max(then, now) / min(then, now) <= LOAD_TOLERANCE
 
 
 # Forward GFLOPs per image at 224 px (timm / torchvision model cards): estimates the models too
