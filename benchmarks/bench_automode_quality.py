@@ -14,10 +14,12 @@ fresh process, from scratch (``use_pretrained: false``):
   (probe included) is made before the job's clock starts; the wall time printed includes it.
 * **hand-tuned**: one trial of a fixed configuration (classification: resnet18, crop 64,
   lr 0.05, no early stopping; detection: yolov5 small at 320 px) with as many epochs as fit
-  in the same ``M`` minutes (``number_of_epochs`` large, ``timeout_minutes: M``: the trial's
-  time budget ends it after its last epoch that fits, with its best model). By default it
-  runs with the CPU threads per trial AutoMode's plan chose, so both get the same compute
-  (``--baseline-threads`` overrides).
+  in the same ``M`` minutes: ``number_of_epochs`` is 90% of the budget over the epoch time
+  AutoMode's probe measured for that model and size on this machine (``--baseline-epochs``
+  overrides), so its learning-rate schedule completes, and ``timeout_minutes: M`` (the
+  trial's time budget ends it after its last epoch that fits, with its best model). By
+  default it runs with the CPU threads per trial AutoMode's plan chose, so both get the same
+  compute (``--baseline-threads`` overrides).
 
 Printed: each score (validation accuracy, or mAP@0.5 for detection), the ratio AutoMode /
 hand-tuned, the wall time each used, the trials AutoMode ran, and the machine load
@@ -197,6 +199,21 @@ def job_details(summary: dict[str, Any]) -> dict[str, Any]:
     return {"trials": trials, "threads": plan.get("threads"), "sweep_seconds": sweep}
 
 
+def baseline_epochs(auto: dict[str, Any], params: dict[str, Any], minutes: int) -> int | None:
+    """Epochs of the hand-tuned configuration that fit 90% of the budget, from the epoch time
+    AutoMode's plan expects for the same model and size (``None`` when it has none)."""
+    plan_path = Path(auto["job_dir"]) / "plan.json"
+    if not plan_path.is_file():
+        return None
+    size = params.get("training_crop_size") or params.get("image_size")
+    for candidate in json.loads(plan_path.read_text(encoding="utf-8"))["candidates"]:
+        c = candidate["params"]
+        same_size = (c.get("training_crop_size") or c.get("image_size")) == size
+        if c.get("model_name") == params["model_name"] and same_size:
+            return max(1, int(0.9 * minutes * 60 / candidate["epoch_seconds"]))
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both contestants and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -205,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-trials", type=int, default=10, help="AutoMode's max_trials")
     parser.add_argument("--seed", type=int, default=0, help="split and training seed")
     parser.add_argument("--baseline-threads", type=int, default=None, help="CPU threads")
+    parser.add_argument("--baseline-epochs", type=int, default=None, help="hand-tuned epochs")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the jobs here")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
@@ -227,7 +245,17 @@ def main(argv: list[str] | None = None) -> int:
         ),
         encoding="utf-8",
     )
+    print(f"dataset {args.dataset}: {train} / {valid}; budget {args.minutes} min each")
+    auto = run_job(automode, workspace)
+    details = job_details(auto)
+    plan_text = auto["stdout"].split("\njob ")[0]
+    print(plan_text)
+    threads = args.baseline_threads or details["threads"]
     kind = "detection" if args.dataset == "detection" else "classification"
+    params = dict(BASELINES[kind])
+    epochs = args.baseline_epochs or baseline_epochs(auto, params, args.minutes)
+    if epochs:
+        params["number_of_epochs"] = epochs
     baseline = work / "baseline.yml"
     baseline.write_text(
         job_yaml(
@@ -235,17 +263,11 @@ def main(argv: list[str] | None = None) -> int:
             train,
             valid,
             f"{{max_trials: 1, timeout_minutes: {args.minutes}}}",
-            BASELINES[kind],
+            params,
             args.seed,
         ),
         encoding="utf-8",
     )
-    print(f"dataset {args.dataset}: {train} / {valid}; budget {args.minutes} min each")
-    auto = run_job(automode, workspace)
-    details = job_details(auto)
-    plan_text = auto["stdout"].split("\njob ")[0]
-    print(plan_text)
-    threads = args.baseline_threads or details["threads"]
     hand = run_job(baseline, workspace, threads=threads)
     hand_details = job_details(hand)
     metric = auto["primary_metric"]
@@ -255,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"AutoMode   {metric}: {a}  wall {auto['wall']:.0f} s (sweep {details['sweep_seconds']})"
     )
-    print(f"hand-tuned {metric}: {b}  wall {hand['wall']:.0f} s (threads {threads or 'default'})")
+    print(
+        f"hand-tuned {metric}: {b}  wall {hand['wall']:.0f} s (threads {threads or 'default'}, "
+        f"{params['number_of_epochs']} epochs planned)"
+    )
     ratio = a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
     print(f"ratio AutoMode / hand-tuned: {ratio:.3f}" if ratio else "ratio: n/a")
     print(f"load before/after AutoMode:   {auto['load_before']} | {auto['load_after']}")
