@@ -105,7 +105,8 @@ def _fit_epochs(
     """The largest epoch count (<= the cap) whose expected sweep time fits ``seconds``."""
     low, high = bounds
     for epochs in range(high, 0, -1):
-        fraction = successive_halving_fraction(epochs, min_resource_for(epochs), REDUCTION_FACTOR)
+        rung = min_resource_for(epochs, from_scratch=high == EPOCHS_FROM_SCRATCH[1])
+        fraction = successive_halving_fraction(epochs, rung, REDUCTION_FACTOR)
         total = overhead * (1 + len(others)) + epochs * (first + fraction * sum(others))
         if total <= seconds:
             return epochs
