@@ -37,6 +37,7 @@ for _verb in (
     "validate",
     "check",
     "convert",
+    "plan",
     "run",
     "submit",
     "status",

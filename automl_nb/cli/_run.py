@@ -201,7 +201,10 @@ def _run_sweep(spec: Any, workspace: str | None, progress: bool) -> dict[str, An
         elif kind in ("started", "finished"):
             print(f"trial {number} {kind}: {json.dumps(data, default=str)}", file=sys.stderr)
 
-    job = run_job(spec, workspace=workspace, on_event=on_event)
+    def on_plan(plan: Any) -> None:
+        print(plan, flush=True)
+
+    job = run_job(spec, workspace=workspace, on_event=on_event, on_plan=on_plan)
     best = job.best_trial()
     return {
         "job_id": job.id,

@@ -27,6 +27,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     job = submit(spec, workspace=ctx.workspace, storage=args.storage)
     print(job.id)
     print(f"job folder: {job.dir}")
+    if job.plan() is not None:
+        print(job.plan())
     if args.wait:
         try:
             print(f"{job.id}: {job.wait(args.timeout)}")

@@ -171,9 +171,34 @@ def cancel_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resume_arguments(parser: argparse.ArgumentParser) -> None:
-    """``resume [JOB] [--wait]``."""
+    """``resume [JOB] [--max-trials N] [--timeout-minutes M] [--wait]``."""
     _job_argument(parser)
+    parser.add_argument(
+        "--max-trials",
+        type=int,
+        default=None,
+        metavar="N",
+        help="extend the sweep to N trials in all (earlier trials are kept and count)",
+    )
+    parser.add_argument(
+        "--timeout-minutes",
+        type=int,
+        default=None,
+        metavar="M",
+        help="let the resumed sweep run M more minutes (counted from now)",
+    )
     _wait_argument(parser, "the job ends")
+
+
+def plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """``plan [JOB.yml] [--set K=V]``."""
+    parser.add_argument(
+        "job", nargs="?", help="job YAML file (in a notebook, default: the current draft)"
+    )
+    parser.add_argument("--file", help=argparse.SUPPRESS)  # the notebook's older spelling
+    add_workspace_argument(parser)
+    add_set_argument(parser)
+    add_datastore_argument(parser)
 
 
 def predict_arguments(parser: argparse.ArgumentParser) -> None:
@@ -317,6 +342,7 @@ def models_arguments(parser: argparse.ArgumentParser) -> None:
 VERB_TABLE: Registry[Verb] = Registry("command", error=AutoMLError)
 for _verb in (
     Verb("check", "check", check_arguments),
+    Verb("plan", "plan", plan_arguments),
     Verb("submit", "submit", submit_arguments),
     Verb("status", "status", status_arguments),
     Verb("trials", "trials", job_arguments),

@@ -19,6 +19,7 @@ The controller wires them together and scores each finished trial in the storage
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -112,7 +113,11 @@ class JobController:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.spec = load_job(self.paths.job_yaml)
-        self.plan = create_study_components(self.spec, gpu_memory_gb=visible_gpu_memory_gb())
+        self.plan = create_study_components(
+            self.spec,
+            gpu_memory_gb=visible_gpu_memory_gb(),
+            automode_plan=automode_plan_of(self.spec, self.paths),
+        )
         self.study = optuna.create_study(
             study_name=self.paths.job_id,
             storage=open_storage(self.storage_url, journal=self.paths.journal),
@@ -121,9 +126,11 @@ class JobController:
             direction="maximize",
             load_if_exists=True,
         )
-        if "job_yaml" not in self.study.user_attrs:
-            # Workers on other machines read the spec from the shared storage.
-            self.study.set_user_attr("job_yaml", self.paths.job_yaml.read_text(encoding="utf-8"))
+        job_yaml = self.paths.job_yaml.read_text(encoding="utf-8")
+        if self.study.user_attrs.get("job_yaml") != job_yaml:
+            # Workers on other machines read the spec from the shared storage (a resume
+            # with more trials or time changes it).
+            self.study.set_user_attr("job_yaml", job_yaml)
         self.plan.enqueue_first_trial(self.study)
         self.metric = (
             self.spec.task.primary_metric
@@ -133,15 +140,23 @@ class JobController:
         self.status.primary_metric = self.metric
         limits = self.spec.limits
         budget = min(limits.max_trials, self.plan.n_trials)
+        slots = plan_slots(
+            max_trials=budget,
+            max_concurrent_trials=limits.max_concurrent_trials,
+            compute=self.spec.compute,
+        )
+        threads = getattr(self.plan.automode_plan, "threads", None)
+        if threads:
+            # AutoMode's probe found fewer threads per CPU trial faster on this machine now.
+            slots = [
+                dataclasses.replace(s, threads=min(s.threads, threads)) if s.threads else s
+                for s in slots
+            ]
         self.scheduler = TrialScheduler(
             study=self.study,
             plan=self.plan,
             paths=self.paths,
-            slots=plan_slots(
-                max_trials=budget,
-                max_concurrent_trials=limits.max_concurrent_trials,
-                compute=self.spec.compute,
-            ),
+            slots=slots,
             pool=KernelPool(self.paths),
             status=self.status,
             budget=budget,
@@ -150,6 +165,7 @@ class JobController:
             worker_id=self.worker_id,
             on_event=self._emit,
         )
+        self.scheduler.trial_time_budget = self._trial_time_budget
 
     def _recover(self) -> None:
         """Settle what a dead controller left: kernels, trials, temp files, best_model/."""
@@ -173,6 +189,7 @@ class JobController:
         self.status.job(JOB_RUNNING, started=started, pid=os.getpid(), ended=None, error=None)
         self._recover()
         deadline = started + self.spec.limits.timeout_minutes * 60
+        self.deadline = deadline
         final = JOB_COMPLETED
         scheduler = self.scheduler
         try:
@@ -187,6 +204,9 @@ class JobController:
                     scheduler.budget = 0
                 for running in scheduler.poll():
                     self._finish(running)
+                if self._too_late_for_a_trial(deadline):
+                    scheduler.budget = scheduler.budget - scheduler.remaining()
+                    self.status.note("too little time left for another trial to be evaluated")
                 if final != JOB_CANCELED:
                     scheduler.fill_free_slots()
                     for running in scheduler.take_finished():  # kernels that did not start
@@ -206,6 +226,26 @@ class JobController:
             final = JOB_FAILED
         self.status.job(final, ended=time.time(), **self._best_summary())
         return final
+
+    def _trial_time_budget(self) -> float:
+        """Seconds a trial starting now may train: its own limit, or the job's time left."""
+        left = getattr(self, "deadline", float("inf")) - time.time()
+        plan = self.plan.automode_plan
+        startup = plan.trial_overhead_seconds if plan is not None else 0.0
+        return max(1.0, min(self.spec.limits.trial_timeout_minutes * 60, left - startup))
+
+    def _too_late_for_a_trial(self, deadline: float) -> bool:
+        """AutoMode: the time left cannot take a new trial to its first evaluation rung."""
+        plan = self.plan.automode_plan
+        if plan is None or not plan.candidates or deadline == float("inf"):
+            return False
+        if self.scheduler.remaining() <= 0:
+            return False
+        if len(self.scheduler.running) >= len(self.scheduler.slots):
+            return False
+        cheapest = min(c.epoch_seconds for c in plan.candidates)
+        needed = plan.trial_overhead_seconds + plan.min_resource * cheapest
+        return deadline - time.time() < needed
 
     def _finish(self, running: RunningTrial) -> None:
         """Score a trial that ended in the storage; publish it when it is the best."""
@@ -260,3 +300,19 @@ class JobController:
     def _emit(self, kind: str, number: int, data: dict[str, Any]) -> None:
         if self.on_event is not None:
             self.on_event(TrialEvent(kind, number, data))
+
+
+def automode_plan_of(spec: Any, paths: JobPaths) -> Any:
+    """The job's AutoMode plan: ``plan.json`` when written at submit, else planned now."""
+    from automl_nb.sweep import Plan
+    from automl_nb.sweep import is_automode
+    from automl_nb.sweep import plan_job
+    from automl_nb.sweep._plan_job import workspace_of
+
+    if not is_automode(spec):
+        return None
+    plan = Plan.load(paths.root)
+    if plan is None:
+        plan = plan_job(spec, workspace=workspace_of(paths.root))
+        plan.save(paths.root)
+    return plan

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from automl_nb.errors import JobError
+from automl_nb.runner._extend import extend_limits
+from automl_nb.runner._extend import write_plan
 from automl_nb.runner._kernel_pool import kill_spare_kernels
 from automl_nb.runner._layout import JobPaths
 from automl_nb.runner._layout import default_workspace
@@ -276,12 +278,33 @@ class Job:
                     recorder.trial(int(folder.name), JOB_CANCELED)
             recorder.job(JOB_CANCELED, ended=time.time())
 
-    def resume(self) -> Job:
-        """Start a new controller for a stopped or crashed job; finished trials are kept."""
+    def plan(self) -> Any:
+        """AutoMode's :class:`~automl_nb.sweep.Plan` for this job (``plan.json``), or None."""
+        from automl_nb.sweep import Plan
+
+        return Plan.load(self.paths.root)
+
+    def resume(self, *, max_trials: int | None = None, timeout_minutes: int | None = None) -> Job:
+        """Start a new controller for a stopped, finished or crashed job; every earlier trial
+        is kept and the sampler (or AutoMode) continues from what it learned.
+
+        Args:
+            max_trials: Extend the sweep to this many trials in all (earlier ones included).
+            timeout_minutes: Give the resumed run this many minutes from now.
+
+        Raises:
+            JobError: The job is still running, or ``max_trials`` is not above the trials it
+                already has.
+        """
         if self.status == JOB_RUNNING:
             raise JobError(f"job {self.id} is still running")
+        if max_trials is not None or timeout_minutes is not None:
+            extend_limits(self, max_trials=max_trials, timeout_minutes=timeout_minutes)
         self.paths.cancel_flag.unlink(missing_ok=True)
-        StatusRecorder(self.paths).job(JOB_QUEUED, submitted=time.time(), pid=None, ended=None)
+        fields: dict[str, Any] = {"submitted": time.time(), "pid": None, "ended": None}
+        if timeout_minutes is not None:
+            fields["started"] = None  # the new time limit counts from this resume
+        StatusRecorder(self.paths).job(JOB_QUEUED, **fields)
         _start_controller(self.paths)
         return self
 
@@ -408,6 +431,7 @@ def submit(
         spec = load_job(spec)
     _preflight(spec)
     paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
+    write_plan(paths)
     _start_controller(paths)
     return Job(paths.root)
 
@@ -418,8 +442,12 @@ def run_job(
     workspace: str | os.PathLike[str] | None = None,
     storage: str | None = None,
     on_event: Any = None,
+    on_plan: Any = None,
 ) -> Job:
-    """Run a job in the foreground (the controller in this process); returns when done."""
+    """Run a job in the foreground (the controller in this process); returns when done.
+
+    ``on_plan`` is called with AutoMode's :class:`~automl_nb.sweep.Plan` before training.
+    """
     from automl_nb.config import load_job
     from automl_nb.runner._controller import JobController
 
@@ -427,6 +455,9 @@ def run_job(
         spec = load_job(spec)
     _preflight(spec)
     paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
+    plan = write_plan(paths)
+    if plan is not None and on_plan is not None:
+        on_plan(plan)
     JobController(paths.root, on_event=on_event).run()
     return Job(paths.root)
 

@@ -95,12 +95,16 @@ class TrialScheduler:
         self.on_event = on_event
         self.running: dict[str, RunningTrial] = {}
         self._finished: list[RunningTrial] = []
+        # Seconds a trial started now may train (the controller's job deadline), or None.
+        self.trial_time_budget: Callable[[], float] | None = None
 
     # ----------------------------------------------------------------------------- starting
     def remaining(self) -> int:
-        """Trials still to start within the budget."""
+        """Trials still to start within the budget (queued ones are still to start)."""
         counted = [
-            t for t in self.study.get_trials(deepcopy=False) if not t.user_attrs.get("interrupted")
+            t
+            for t in self.study.get_trials(deepcopy=False)
+            if not t.user_attrs.get("interrupted") and t.state.name != "WAITING"
         ]
         return self.budget - len(counted)
 
@@ -127,6 +131,8 @@ class TrialScheduler:
             "job_yaml": str(self.paths.job_yaml),
             "slot": slot.name,
         }
+        if self.trial_time_budget is not None:
+            request["time_budget"] = self.trial_time_budget()
         retry_of = trial.user_attrs.get("retry_of")
         if retry_of is not None:
             # An interrupted trial continues from its last checkpoint in this folder.

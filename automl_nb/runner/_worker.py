@@ -78,6 +78,7 @@ def run_trial_in_kernel(trial_dir: str | os.PathLike[str]) -> dict[str, Any]:
             dict(request.get("hyperparameters") or {}),
             folder,
             resume=request.get("resume", False),
+            time_budget=request.get("time_budget"),
         )
         status.update(
             state=PRUNED if getattr(result, "status", COMPLETED) == PRUNED else COMPLETED,

@@ -23,6 +23,7 @@ BAD_ARGUMENTS = {
     "check": "check --input-size big",
     "builder": "builder extra",
     "sweep": "sweep extra",
+    "plan": "plan extra",
     "submit": "submit --timeout soon",
     "jobs": "jobs --last some",
     "status": "status one two",

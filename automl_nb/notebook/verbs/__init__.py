@@ -30,6 +30,7 @@ VERBS: tuple[str, ...] = (
     "check",
     "builder",
     "sweep",
+    "plan",
     "submit",
     "jobs",
     "status",

@@ -1,0 +1,176 @@
+"""AutoMode end to end: the real cost probe, the ``plan`` verb, a planned sweep and its
+extension with ``resume --max-trials``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import textwrap
+
+import pytest
+
+from automl_nb.cli import main as cli
+from automl_nb.sweep import CostProbe
+from automl_nb.sweep import Plan
+from automl_nb.sweep import detect_machine
+
+
+@pytest.fixture(scope="module")
+def colours(tmp_path_factory):
+    """40 synthetic two-class 32 px images (learned in an epoch or two)."""
+    from automl_nb.testing.datasets import make_classification_jsonl
+
+    return make_classification_jsonl(
+        tmp_path_factory.mktemp("colours"), n=40, size=32, classes=("red", "green")
+    )
+
+
+def write_job(folder, jsonl, limits: str, extra: str = "") -> str:
+    path = folder / "job.yml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            type: automl
+            task: image_classification
+            target_column_name: label
+            training_data: {{path: {jsonl}, type: uri_file}}
+            validation_data_size: 0.3
+            limits: {limits}
+            training_parameters:
+              random_seed: 1
+              advanced_settings: '{{"use_pretrained": false}}'
+            """
+        )
+        + textwrap.dedent(extra),
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_probe_measures_once_then_reads_its_cache(tmp_path) -> None:
+    machine = detect_machine()
+    probe = CostProbe(machine, "image_classification", num_classes=2, cache_dir=tmp_path)
+    cost = probe.cost("resnet18", 32, 4)
+    assert cost.train > 0 and cost.eval > 0
+    assert len(probe.measured) == 1 and probe.seconds > 0
+    assert (tmp_path / ".cache" / "cost_probe.json").is_file()
+    again = CostProbe(machine, "image_classification", num_classes=2, cache_dir=tmp_path)
+    assert again.known("resnet18", 32, 4)
+    assert again.cost("resnet18", 32, 4) == cost
+    assert again.measured == [] and len(again.cached) == 1
+    # Another size is extrapolated from the probe (cost ~ pixels), not measured.
+    scaled = again.scaled("resnet18", 64, 32, 4)
+    assert not scaled.measured and scaled.train == pytest.approx(4 * cost.train)
+
+
+@pytest.fixture(scope="module")
+def probe_workspace(tmp_path_factory):
+    """One workspace for the plan tests: the second plan reads the first one's probe."""
+    return tmp_path_factory.mktemp("probe") / "ws"
+
+
+@pytest.mark.slow  # the real cost probe: tens of seconds on a busy 2-core machine
+def test_plan_verb_prints_the_plan(tmp_path, colours, capsys, probe_workspace) -> None:
+    job = write_job(tmp_path, colours, "{max_trials: 4, timeout_minutes: 2}")
+    workspace = probe_workspace
+    assert cli(["plan", job, "--workspace", str(workspace)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("AutoMode plan:")
+    assert "2.0 min budget (from scratch)" in out
+    assert "resnet18" in out and "epochs" in out and "measured now" in out
+    assert "not the default model vitb16r224" in out
+    assert (workspace / ".cache" / "cost_probe.json").is_file()
+
+    assert cli(["plan", job, "--workspace", str(workspace), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    plan = Plan.from_dict(data)
+    assert plan.candidates and plan.n_trials <= 4
+    # The second plan reads the first one's measurements from the workspace cache.
+    assert any("(cached" in line for line in plan.measured)
+    # It fits the budget, unless the probe found this (busy) machine too slow even for the
+    # minimum epochs of the smallest input, and says so.
+    too_slow = any("fits only" in note for note in plan.notes)
+    assert plan.expected_seconds <= 120 or too_slow, plan.text()
+
+    single = write_job(tmp_path, colours, "{max_trials: 1}")
+    assert cli(["plan", single, "--workspace", str(workspace)]) == 0
+    assert "not AutoMode" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_plan_magic_shows_the_plan(tmp_path, colours, probe_workspace, monkeypatch) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setenv("AUTOML_NB_WORKSPACE", str(probe_workspace))
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "automl_nb")
+    try:
+        job = write_job(tmp_path, colours, "{max_trials: 4, timeout_minutes: 2}")
+        view = shell.run_line_magic("automl_vision", f"plan --file {job}")
+        assert repr(view).startswith("AutoMode plan:")
+        assert "<pre>AutoMode plan:" in view._repr_html_()
+        assert view.plan.candidates and view.plan.n_trials <= 4
+        single = write_job(tmp_path, colours, "{max_trials: 1}")
+        assert "not AutoMode" in repr(
+            shell.run_line_magic("automl_vision", f"plan --file {single}")
+        )
+    finally:
+        shell.run_line_magic("unload_ext", "automl_nb")
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = tmp_path / "ws"
+    yield ws
+    from automl_nb.runner._controller import kill_spare_kernels
+    from automl_nb.runner._layout import JobPaths
+    from automl_nb.runner._layout import pid_alive
+    from automl_nb.runner._layout import read_json
+
+    for status in ws.glob("*/*/status.json"):
+        pid = read_json(status, {}).get("pid")
+        if pid and pid != os.getpid() and pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    for job_json in ws.glob("*/*/job.json"):
+        kill_spare_kernels(JobPaths(job_json.parent))
+    for runtime in ws.glob("*/*/trials/*/runtime.json"):
+        pid = read_json(runtime, {}).get("kernel_pid")
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_planned_sweep_runs_and_resume_adds_trials(tmp_path, colours, workspace, capsys):
+    from automl_nb.runner import get_job
+
+    # Cheap epochs: the plan's candidates at 32-64 px on 28 training images.
+    job_yaml = write_job(tmp_path, colours, "{max_trials: 2, timeout_minutes: 3}")
+    assert cli(["run", job_yaml, "--workspace", str(workspace), "--no-progress", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "AutoMode plan:" in out.splitlines()[0]
+    summary = json.loads(out.strip().splitlines()[-1])
+    job = get_job(summary["job_id"], workspace=workspace)
+    plan = job.plan()
+    assert plan is not None and (job.dir / "plan.json").is_file()
+    first = job.trials()
+    assert len(first) == 2
+    # The planned candidates ran in order (the first is not the default: the budget is short).
+    assert first[0].hyperparameters == plan.candidates[0].params
+    assert summary["status"] == "completed" and job.best_model_dir is not None
+    scores = {t.number: t.best_score for t in first}
+
+    # Extend the finished sweep: one more trial, the first two kept as they were.
+    assert cli(["resume", job.id, "--workspace", str(workspace), "--max-trials", "3"]) == 0
+    assert "max_trials 3" in capsys.readouterr().out
+    assert job.wait(timeout=600) == "completed"
+    trials = job.trials()
+    assert [t.number for t in trials] == [0, 1, 2]
+    assert {t.number: t.best_score for t in trials[:2]} == scores
+    assert job.spec.limits.max_trials == 3
+    added = trials[2].hyperparameters
+    assert added["model_name"] in {c.params["model_name"] for c in plan.candidates}
+    assert trials[2].state in ("completed", "pruned", "timeout")
+    # Fewer trials than it has is refused.
+    assert cli(["resume", job.id, "--workspace", str(workspace), "--max-trials", "2"]) == 2
