@@ -35,6 +35,9 @@ export function jobHeaderHtml(job: IJobSummary): string {
 
 function trialReason(trial: ITrial): string {
   const parts: string[] = [];
+  if (trial.progress_text) {
+    parts.push(`<div class="jp-AutoML-progress">${escapeHtml(trial.progress_text)}</div>`);
+  }
   if (trial.stop_reason) {
     parts.push(`<div class="jp-AutoML-stop">${escapeHtml(trial.stop_reason)}</div>`);
   }

@@ -51,6 +51,8 @@ export interface ITrial {
   error: string | null;
   traceback: string | null;
   stop_reason: string | null;
+  /** A running trial's progress in words (epoch, batch, images/s, time left). */
+  progress_text?: string | null;
   started: number | null;
   ended: number | null;
   elapsed: number | null;
