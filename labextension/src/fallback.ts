@@ -3,8 +3,8 @@
  *
  * The dashboard and the data preview put a static copy (`text/html`, and for jobs the
  * `application/vnd.automl-nb.job+json` card) next to the widget view in their output. With
- * no kernel the widget manager can only say "Error displaying widget: model not found"; the
- * wrapper below then renders the static copy instead. Live widgets are untouched.
+ * no kernel the widget manager can only say "Loading widget..." or "Error displaying widget:
+ * model not found"; the wrapper below shows the static copy until a live view appears.
  */
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -23,16 +23,21 @@ export function fallbackMime(data: { [key: string]: unknown }): string | null {
   return FALLBACK_MIMES.find(mime => mime in data) ?? null;
 }
 
-/** Whether a widget renderer's text says its model is gone. */
-export function isMissingModel(text: string | null): boolean {
-  return (text || '').startsWith('Error displaying widget');
-}
-
 const WRAPPED = Symbol('automl-nb-wrapped');
 
-/** Renders the widget view; if its model cannot be found, the static copy. */
+/** A widget renderer whose node holds only text ("Loading widget...", "Error displaying
+ * widget: model not found") has no live view. */
+export function hasLiveView(node: { childElementCount: number }): boolean {
+  return node.childElementCount > 0;
+}
+
+/**
+ * Renders the widget view, and the static copy for as long as the view is not live: while
+ * the widget manager waits for a kernel, and for good when the model is not found.
+ */
 class WidgetWithFallback extends Panel implements IRenderMime.IRenderer {
   private _observer: MutationObserver | null = null;
+  private _fallback: IRenderMime.IRenderer | null = null;
 
   constructor(
     private inner: IRenderMime.IRenderer,
@@ -44,24 +49,27 @@ class WidgetWithFallback extends Panel implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const mime = fallbackMime(model.data as { [key: string]: unknown });
-    await this.inner.renderModel(model);
+    // Not awaited: without a kernel the manager may never answer.
+    const rendered = this.inner.renderModel(model);
     if (mime === null) {
-      return;
+      return rendered;
     }
     const check = () => {
-      if (isMissingModel(this.inner.node.textContent)) {
-        void this.showFallback(model, mime);
-      }
+      const live = hasLiveView(this.inner.node);
+      this.inner.setHidden(!live);
+      this._fallback?.setHidden(live);
     };
-    check();
-    // The manager may only decide later (after it tried to restore the kernel's widgets).
     this._observer?.disconnect();
     this._observer = new MutationObserver(check);
     this._observer.observe(this.inner.node, { childList: true, characterData: true, subtree: true });
+    if (!hasLiveView(this.inner.node)) {
+      await this.showFallback(model, mime);
+    }
+    check();
   }
 
   private async showFallback(model: IRenderMime.IMimeModel, mime: string): Promise<void> {
-    this._observer?.disconnect();
+    this._fallback?.dispose();
     const renderer = this.rendermime.createRenderer(mime);
     const data: { [key: string]: unknown } = { ...(model.data as object) };
     delete data[WIDGET_MIME];
@@ -72,7 +80,7 @@ class WidgetWithFallback extends Panel implements IRenderMime.IRenderer {
       setData: () => undefined
     });
     renderer.addClass('jp-AutoML-fallback');
-    this.inner.hide();
+    this._fallback = renderer;
     this.addWidget(renderer as Widget);
   }
 

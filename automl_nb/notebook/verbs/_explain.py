@@ -50,11 +50,13 @@ def run(args: argparse.Namespace, ctx: Any) -> Any:
 
     model = as_explainable(model_dir, device="cpu")
     labels = [args.label] if args.label else None
-    results = {
-        (image, algorithm): explain_image(
-            model, image, algorithm=algorithm, labels_to_explain=labels, **params
-        ).to_dict()
-        for image in images
-        for algorithm in algorithms
-    }
-    return ExplainView(images, algorithms, results)
+    results, flat = {}, set()
+    for image in images:
+        for algorithm in algorithms:
+            explained = explain_image(
+                model, image, algorithm=algorithm, labels_to_explain=labels, **params
+            )
+            results[(image, algorithm)] = explained.to_dict()
+            if any(not e.attributions.any() for e in explained.explanations):
+                flat.add((image, algorithm))
+    return ExplainView(images, algorithms, results, flat=flat)

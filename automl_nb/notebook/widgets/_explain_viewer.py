@@ -22,6 +22,8 @@ class ExplanationViewer(widgets.VBox):
         images: Image paths to choose from.
         algorithms: The algorithms selected at first.
         params: Parameters (``n_steps``, ``xrai_fast``, ``approximation_method``).
+        explain_now: Explain the first image at once, so the viewer opens with an
+            explanation rather than empty panels.
 
     Attributes:
         results: ``{algorithm: ImageExplanation}`` of the last run.
@@ -34,6 +36,7 @@ class ExplanationViewer(widgets.VBox):
         *,
         algorithms: list[str] | tuple[str, ...] = ("xrai",),
         params: dict[str, Any] | None = None,
+        explain_now: bool = True,
     ) -> None:
         from automl_nb.explain import as_explainable
 
@@ -79,6 +82,8 @@ class ExplanationViewer(widgets.VBox):
                 self.panels,
             ]
         )
+        if explain_now and self.image.value is not None:
+            self.explain()
 
     def parameters(self) -> dict[str, Any]:
         """The explanation parameters from the widgets."""
@@ -109,7 +114,10 @@ class ExplanationViewer(widgets.VBox):
                     widgets.Image(value=_png(e), format="png", layout={"width": "360px"})
                     for e in result.explanations
                 ]
-                caption = widgets.HTML(f"<b>{esc(algorithm)}</b>")
+                caption = widgets.HTML(
+                    f"<b>{esc(algorithm)}</b>"
+                    + "".join(_flat_warning(e) for e in result.explanations)
+                )
                 panels.append(widgets.VBox([caption, *images]))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, the viewer stays usable
             self.status.value = (
@@ -124,6 +132,21 @@ class ExplanationViewer(widgets.VBox):
     def __repr__(self) -> str:
         chosen = ", ".join(self.algorithms.value)
         return f"ExplanationViewer({len(self.image.options)} images, {chosen})"
+
+
+def _flat_warning(explanation: Any) -> str:
+    """A warning when an attribution map is all zero: the picture then shows nothing about
+    the model (guided_gradcam gives such maps when the target layer's gradients vanish)."""
+    import numpy as np
+
+    attributions = np.asarray(explanation.attributions)
+    if attributions.size and np.any(np.abs(attributions) > 0):
+        return ""
+    return (
+        "<div style='color:#9a6700;max-width:360px'>the attribution map for "
+        f"{esc(explanation.label)} is all zero: this picture says nothing about the model; "
+        "try another algorithm (xrai, integrated_gradients)</div>"
+    )
 
 
 def _png(explanation: Any) -> bytes:
