@@ -47,7 +47,10 @@ def _integer_axis(ax: Any, low: int, high: int) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.set_xlim(low - 0.5, high + 0.5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(10, high - low + 1)))
+    if high - low < 10:
+        ax.set_xticks(range(low, high + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def plot_trials(snapshot: JobSnapshot) -> bytes:
