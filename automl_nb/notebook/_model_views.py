@@ -65,8 +65,10 @@ class PredictView(Result):
         figures = []
         for image, prediction, png in zip(self.images, self.predictions, self.pngs):
             figures.append(
-                "<figure style='display:inline-block;margin:4px;vertical-align:top'>"
-                f"{png_img(png, width=260)}<figcaption style='font-size:small'>"
+                # At its own size (about 480 px): the labels drawn on it stay readable.
+                "<figure style='display:inline-block;margin:4px;vertical-align:top;"
+                "max-width:100%'>"
+                f"{png_img(png)}<figcaption style='font-size:small'>"
                 f"{esc(os.path.basename(image))}: {esc(describe(prediction))}"
                 "</figcaption></figure>"
             )

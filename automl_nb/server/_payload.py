@@ -124,6 +124,12 @@ def job_summary(job: Any, trials: list[Any] | None = None) -> dict[str, Any]:
         "ended": record.get("ended"),
         "elapsed": _elapsed(started, record.get("ended") if job.done else None, now),
         "error": record.get("error"),
+        # Running trials' signs of life, from their first batch.
+        "progress": [
+            f"trial {t.number}: {describe_progress(t.state, read_progress(t.folder))}"
+            for t in trials
+            if t.state == "running"
+        ],
     }
 
 

@@ -35,6 +35,8 @@ export interface IJobSummary {
   ended: number | null;
   elapsed: number | null;
   error: string | null;
+  /** Running trials' progress in words (`trial 0: epoch 1/40, batch 3/10, ...`). */
+  progress?: string[];
 }
 
 /** One per-epoch metrics row of a trial. */

@@ -38,7 +38,10 @@ def test_cancel_from_the_job_panel_stops_a_running_trial(
         _wait(progress.exists, 120, "the trial's first batch")
         _open_lab(page, lab_server)
         _open_sidebar(page)
-        page.click(f"#automl-nb-jobs .jp-AutoML-jobitem[data-job='{job.id}']")
+        item = page.locator(f"#automl-nb-jobs .jp-AutoML-jobitem[data-job='{job.id}']")
+        # The sidebar shows the running trial's progress too.
+        item.locator(".jp-AutoML-progress", has_text="trial 0: epoch").wait_for(timeout=20_000)
+        item.click()
         panel = page.locator(f".jp-AutoML-jobpanel .jp-AutoML-card[data-job='{job.id}']")
         panel.wait_for(timeout=30_000)
         # The running trial shows its progress from the first batch.

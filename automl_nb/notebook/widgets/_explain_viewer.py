@@ -52,6 +52,7 @@ class ExplanationViewer(widgets.VBox):
             value=tuple(a for a in algorithms if a in ALGORITHMS) or ("xrai",),
             description="algorithms",
             rows=4,
+            style={"description_width": "initial"},
         )
         self.n_steps = widgets.BoundedIntText(
             value=int(params.get("n_steps", 50)), min=1, max=1000, description="n_steps"
@@ -63,8 +64,11 @@ class ExplanationViewer(widgets.VBox):
             options=("riemann_middle", "gausslegendre"),
             value=params.get("approximation_method", "riemann_middle"),
             description="approximation",
+            style={"description_width": "initial"},
         )
-        self.run_button = widgets.Button(description="Explain", button_style="primary")
+        self.run_button = widgets.Button(
+            description="Explain", button_style="primary", layout={"width": "auto"}
+        )
         self.status = widgets.HTML()
         self.panels = widgets.HBox()
         self.run_button.on_click(lambda _: self.explain())

@@ -140,3 +140,12 @@ test('a running trial shows its progress in the card; a failed one its whole err
   assert.match(html, /class="jp-AutoML-progress">epoch 1\/40, batch 3\/10, 35\.2 images\/s</);
   assert.ok(html.includes(escapeHtml(error)));
 });
+
+test('a job in the sidebar shows its running trials progress', () => {
+  const job = {
+    id: 'j', experiment: 'e', status: 'running', task: null, primary_metric: 'accuracy', max_trials: 1,
+    total: 1, counts, best_score: null, best_trial: null, created: 0, started: 0, ended: null, elapsed: 3,
+    error: null, progress: ['trial 0: epoch 1/40, batch 2/10']
+  };
+  assert.match(jobListItemHtml(job), /jp-AutoML-progress">trial 0: epoch 1\/40, batch 2\/10</);
+});
