@@ -119,11 +119,24 @@ class TrialsView(Result):
     Attributes:
         snapshot: The :class:`JobSnapshot` shown.
         trials: Its :class:`automl_nb.runner.TrialInfo` list.
+        job: The job, when known: the output then also carries the job card JSON that the
+            JupyterLab extension renders (curves, trials, reasons in full), kernel or not.
     """
 
-    def __init__(self, snapshot: JobSnapshot) -> None:
+    def __init__(self, snapshot: JobSnapshot, job: Any = None) -> None:
         self.snapshot = snapshot
         self.trials = snapshot.trials
+        self.job = job
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Text and HTML, plus ``application/vnd.automl-nb.job+json`` when the job is known."""
+        bundle: dict[str, Any] = {"text/plain": self.to_text(), "text/html": self._repr_html_()}
+        if self.job is not None:
+            from automl_nb.server._payload import JOB_MIME
+            from automl_nb.server._payload import job_detail
+
+            bundle[JOB_MIME] = job_detail(self.job)
+        return bundle
 
     def to_text(self) -> str:
         if not self.trials:
@@ -147,8 +160,7 @@ class JobView(TrialsView):
     """
 
     def __init__(self, job: Any, snapshot: JobSnapshot, note: str = "") -> None:
-        super().__init__(snapshot)
-        self.job = job
+        super().__init__(snapshot, job=job)
         self.status = snapshot.status
         self.note = note
 
@@ -156,18 +168,6 @@ class JobView(TrialsView):
         head = [self.note] if self.note else []
         head.append(f"folder: {self.job.dir}")
         return "\n".join(head) + "\n" + super().to_text()
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """HTML for live notebooks, plus the job as JSON (``application/vnd.automl-nb.job+json``)
-        that the JupyterLab extension renders as a card in a saved notebook, kernel or not."""
-        from automl_nb.server._payload import JOB_MIME
-        from automl_nb.server._payload import job_detail
-
-        return {
-            "text/plain": self.to_text(),
-            "text/html": self._repr_html_(),
-            JOB_MIME: job_detail(self.job),
-        }
 
     def _repr_html_(self) -> str:
         note = f"<div>{esc(self.note)}</div>" if self.note else ""

@@ -63,6 +63,11 @@ def test_status_and_trials_default_to_the_last_job(shell, submitted):
     (row,) = trials.snapshot.trials
     assert row.epoch == 2 and row.best_score is not None
     assert "accuracy" in trials.to_text()
+    # A saved notebook renders the trials as the extension's static job card.
+    card = trials._repr_mimebundle_()["application/vnd.automl-nb.job+json"]
+    assert card["id"] == view.job.id and card["trials"][0]["state"] == "completed"
+    # One trial: no "hyperparameters: {}" line, nothing to show for an empty dict.
+    assert "{}" not in trials.to_text()
 
 
 def test_jobs_lists_the_workspace(shell, submitted):
