@@ -4,6 +4,7 @@ fix, a static copy for a notebook reopened without its kernel, readable plots an
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -72,6 +73,10 @@ def test_trial_picker_shows_its_selection_and_cancel_job_asks_first(tmp_path, ti
     wait_for(lambda: dashboard.refresh().trials and dashboard.trial_picker.options, timeout=120)
     assert dashboard.trial_picker.value == 0
     assert dashboard.trial_picker.options == (("trial 0", 0),)
+    # A sign of life from the first batch: epoch, batch, images/s, in the table and `status`.
+    wait_for(lambda: "images/s" in (dashboard.refresh() and dashboard.table.value), timeout=120)
+    assert re.search(r"epoch \d+/40, batch \d+/\d+", dashboard.table.value)
+    assert "images/s" in JobView(job, take_snapshot(job)).to_text()
     dashboard.cancel_job_button.click()
     assert dashboard.confirm_box.layout.display is None
     assert not job.paths.cancel_flag.exists()  # nothing canceled yet
