@@ -40,6 +40,17 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
+def _epoch_axis(ax: Any, last: int) -> None:
+    """Whole epochs from 1 to ``last``, half an epoch of margin (one epoch is one tick)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlim(0.5, last + 0.5)
+    if last <= 10:
+        ax.set_xticks(range(1, last + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_epoch_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Path | None:
     """Per-epoch curves: losses, learning rate and metrics in three panels.
 
@@ -58,15 +69,37 @@ def plot_epoch_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Pa
                 keys.append(k)
     if not keys:
         return None
+    # One panel per unit, so a metric in [0, 1] never shares an axis with seconds.
+    units = {
+        "seconds": [k for k in keys if k.endswith("seconds") and k != "images_per_second"],
+        "images per second": [k for k in keys if k == "images_per_second"],
+        "GPU memory (MB)": [k for k in keys if k == "gpu_memory_mb"],
+    }
     panels = {
         "loss": [k for k in keys if "loss" in k],
         "learning rate": [k for k in keys if k in ("learning_rate", "lr")],
     }
-    panels["metrics"] = [k for k in keys if k not in panels["loss"] + panels["learning rate"]]
-    panels = {title: ks for title, ks in panels.items() if ks}
-    fig = _figure(4.2 * len(panels), 3.4)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    taken = {k for ks in [*panels.values(), *units.values()] for k in ks}
+    panels["metrics"] = [k for k in keys if k not in taken]
+    panels.update(units)
+    # A curve that is zero throughout (GPU memory on a CPU) is not worth a panel.
+    panels = {
+        title: ks
+        for title, ks in panels.items()
+        if ks and any(_numeric(rec.get(k)) and rec.get(k) != 0 for rec in history for k in ks)
+    }
+    if not panels:
+        return None
+    columns = min(2, len(panels))
+    rows = -(-len(panels) // columns)
+    # Two panels a row: readable at notebook width (about 900 px) however many there are.
+    fig = _figure(4.6 * columns, 3.0 * rows)
+    axes = fig.subplots(rows, columns, squeeze=False).flat
+    for ax in list(axes)[len(panels) :]:
+        ax.set_axis_off()
+    axes = fig.axes
     for ax, (title, ks) in zip(axes, panels.items()):
+        last = 1
         for key, color in zip(ks, _colors(len(ks))):
             pts = [
                 (rec.get("epoch", i + 1), rec[key])
@@ -75,7 +108,9 @@ def plot_epoch_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Pa
             ]
             if pts:
                 xs, ys = zip(*pts)
+                last = max(last, int(max(xs)))
                 ax.plot(xs, ys, marker="o", markersize=3, color=color, label=key)
+        _epoch_axis(ax, last)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -148,5 +183,9 @@ def plot_pr_curves(metrics: dict[str, Any], path: str | Path) -> Path | None:
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower left")
+    # Many classes: the legend goes beside the plot rather than over the curves.
+    if len(curves) > 6:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        ax.legend(fontsize="small", loc="lower left")
     return _save(fig, path)

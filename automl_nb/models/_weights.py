@@ -77,6 +77,10 @@ def torch_hub_file(url: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url.split("?")[0])
 
 
+# Characters of the underlying error kept in the message (whole words).
+CAUSE_CHARS = 400
+
+
 def weights_unavailable(
     model_name: str, weights: str, cache: Path | str, cause: BaseException | str | None = None
 ) -> ModelError:
@@ -86,20 +90,23 @@ def weights_unavailable(
         model_name: The user-facing model name.
         weights: What would have been loaded (``resnet50.a1_in1k``).
         cache: Where the weights would be cached.
-        cause: The underlying error or reason, shown briefly.
+        cause: The underlying error or reason (its first ``CAUSE_CHARS`` characters).
 
     Returns:
         The error to raise.
     """
     reason = ""
     if cause is not None:
-        text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        reason = f" ({text[:160]})"
+        text = " ".join(str(cause).split()) or type(cause).__name__
+        if len(text) > CAUSE_CHARS:  # cut at a word, and say so
+            text = text[:CAUSE_CHARS].rsplit(" ", 1)[0] + " ..."
+        reason = f" (the download said: {text})"
+    # The advice comes before the cause, so a display that shortens the message keeps it.
     return ModelError(
-        f"the pretrained weights for {model_name!r} ({weights}) could not be downloaded"
-        f"{reason}. They would be cached in {cache}. To go on, either train from scratch with "
+        f"the pretrained weights for {model_name!r} ({weights}) could not be downloaded. "
+        "To go on, either train from scratch with "
         "training_parameters.advanced_settings: '{\"use_pretrained\": false}' "
         "(create_model(..., pretrained=False)), give a local weights file "
-        "(checkpoint_path=...), or copy the weights into that cache from a machine with "
-        "internet access."
+        f"(checkpoint_path=...), or copy the weights into {cache} from a machine with "
+        f"internet access{reason}."
     )

@@ -60,9 +60,10 @@ def pre(text: str) -> str:
 
 
 def png_img(png: bytes, *, width: int | None = None, title: str | None = None) -> str:
-    """An inline ``<img>`` of PNG bytes."""
+    """An inline ``<img>`` of PNG bytes, at its own size (or ``width``) and never wider than
+    the output area."""
     data = base64.b64encode(png).decode("ascii")
-    size = f" width='{width}'" if width else ""
+    size = (f" width='{width}'" if width else "") + " style='max-width:100%;height:auto'"
     alt = f" title='{esc(title)}' alt='{esc(title)}'" if title else ""
     return f"<img src='data:image/png;base64,{data}'{size}{alt}/>"
 

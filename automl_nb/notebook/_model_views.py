@@ -65,14 +65,22 @@ class PredictView(Result):
         figures = []
         for image, prediction, png in zip(self.images, self.predictions, self.pngs):
             figures.append(
-                "<figure style='display:inline-block;margin:4px;vertical-align:top'>"
-                f"{png_img(png, width=260)}<figcaption style='font-size:small'>"
+                # At its own size (about 480 px): the labels drawn on it stay readable.
+                "<figure style='display:inline-block;margin:4px;vertical-align:top;"
+                "max-width:100%'>"
+                f"{png_img(png)}<figcaption style='font-size:small'>"
                 f"{esc(os.path.basename(image))}: {esc(describe(prediction))}"
                 "</figcaption></figure>"
             )
         rest = len(self.images) - len(self.pngs)
         more = f"<p>{rest} more not drawn (.predictions has them all)</p>" if rest > 0 else ""
         return "<div>" + "".join(figures) + more + "</div>"
+
+
+FLAT_WARNING = (
+    "the attribution map is all zero: this picture says nothing about the model; try "
+    "another algorithm (xrai, integrated_gradients)"
+)
 
 
 class ExplainView(Result):
@@ -82,12 +90,21 @@ class ExplainView(Result):
         images: The image paths.
         algorithms: The algorithms compared.
         results: ``{(image, algorithm): Azure XAI dict}`` with base64 ``visualizations``.
+        flat: The ``(image, algorithm)`` pairs whose attribution map is all zero (shown with
+            a warning: such a picture says nothing about the model).
     """
 
-    def __init__(self, images: list[str], algorithms: list[str], results: dict) -> None:
+    def __init__(
+        self,
+        images: list[str],
+        algorithms: list[str],
+        results: dict,
+        flat: set[tuple[str, str]] | None = None,
+    ) -> None:
         self.images = images
         self.algorithms = algorithms
         self.results = results
+        self.flat = set(flat or ())
 
     @staticmethod
     def _pngs(result: dict) -> list[bytes]:
@@ -104,6 +121,8 @@ class ExplainView(Result):
                     f"{os.path.basename(image)} [{algorithm}]: {describe(result)}, "
                     f"{len(self._pngs(result))} visualization(s)"
                 )
+                if (image, algorithm) in self.flat:
+                    lines.append(f"  warning: {FLAT_WARNING}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -113,6 +132,10 @@ class ExplainView(Result):
             for algorithm in self.algorithms:
                 result = self.results[(image, algorithm)]
                 pictures = "".join(png_img(p, width=360) for p in self._pngs(result))
+                if (image, algorithm) in self.flat:
+                    pictures += (
+                        f"<div style='color:#9a6700;max-width:360px'>{esc(FLAT_WARNING)}</div>"
+                    )
                 cells.append(
                     f"<td style='vertical-align:top'><b>{esc(algorithm)}</b><br>{pictures}</td>"
                 )

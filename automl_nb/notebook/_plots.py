@@ -37,49 +37,72 @@ def to_png(fig: Any, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
-_MARKERS = {"pruned": ("x", "#9a6700"), "failed": ("X", "#cf222e"), "running": ("o", None)}
+# End markers by state; drawn in the trial's own colour so stopped trials stay apart.
+_MARKERS = {"pruned": "x", "failed": "X", "canceled": "s", "timeout": "s", "running": "o"}
+
+
+def _integer_axis(ax: Any, low: int, high: int) -> None:
+    """Whole-number ticks from ``low`` to ``high`` with half a step of margin (one epoch or
+    one trial gets one tick, not 0.95...1.05)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlim(low - 0.5, high + 0.5)
+    if high - low < 10:
+        ax.set_xticks(range(low, high + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def plot_trials(snapshot: JobSnapshot) -> bytes:
-    """Primary metric per epoch of every trial (pruned ``x``, failed red ``X``, the
-    early-termination threshold dotted) and the best-so-far curve over trials."""
-    fig = new_figure(9.0, 3.2)
+    """Primary metric per epoch of every trial (stopped trials dashed, their last point
+    marked by state in the trial's colour, the early-termination threshold dotted) and each
+    trial's best with the best-so-far line; one legend under both plots."""
+    fig = new_figure(9.0, 3.6)
     left, right = fig.subplots(1, 2, width_ratios=(3, 2))
     metric = snapshot.primary_metric
     curves = snapshot.curves()
     colours = palette(max(curves, default=0) + 1)
+    last_epoch = 1
     for trial in snapshot.trials:
         values = curves.get(trial.number) or {}
         if not values:
             continue
         epochs = sorted(values)
+        last_epoch = max(last_epoch, epochs[-1])
         ys = [values[e] for e in epochs]
-        style = "--" if trial.state in ("pruned", "failed") else "-"
+        stopped = trial.state in ("pruned", "failed", "canceled", "timeout")
+        label = f"trial {trial.number}" + (f" ({trial.state})" if stopped else "")
         colour = colours[trial.number]
-        left.plot(epochs, ys, style, color=colour, marker=".", label=f"trial {trial.number}")
-        marker, mark_colour = _MARKERS.get(trial.state, (None, None))
+        left.plot(epochs, ys, "--" if stopped else "-", color=colour, marker=".", label=label)
+        marker = _MARKERS.get(trial.state)
         if marker:
-            left.plot(epochs[-1], ys[-1], marker, color=mark_colour or colour, markersize=9)
+            left.plot(epochs[-1], ys[-1], marker, color=colour, markersize=9, mew=2)
     threshold = termination_threshold(snapshot.policy, curves)
     if threshold:
         cut_x, cut_y = zip(*threshold)
         name = getattr(snapshot.policy, "type", "policy")
         left.plot(cut_x, cut_y, ":", color="black", drawstyle="steps-post", label=f"{name} cut")
-    from matplotlib.ticker import MaxNLocator
-
-    left.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _integer_axis(left, 1, last_epoch)
     left.set_xlabel("epoch")
     left.set_ylabel(metric)
     left.set_title(f"{metric} per epoch")
-    if left.get_legend_handles_labels()[0]:
-        left.legend(fontsize=7, loc="lower right", ncols=2)
     _best_so_far(right, snapshot, curves, colours)
+    handles, labels = left.get_legend_handles_labels()
+    extra_handles, extra_labels = right.get_legend_handles_labels()
+    if handles or extra_handles:
+        # Under the plots, never over the newest points.
+        fig.legend(
+            handles + extra_handles,
+            labels + extra_labels,
+            loc="outside lower center",
+            ncols=min(6, len(handles) + len(extra_handles)),
+            fontsize=8,
+        )
     return to_png(fig)
 
 
 def _best_so_far(ax: Any, snapshot: JobSnapshot, curves: Mapping, colours: Sequence[str]) -> None:
-    numbers, scores, best, running = [], [], [], None
+    numbers, best, running = [], [], None
     for trial in sorted(snapshot.trials, key=lambda t: t.number):
         values = curves.get(trial.number) or {}
         if not values:
@@ -87,13 +110,12 @@ def _best_so_far(ax: Any, snapshot: JobSnapshot, curves: Mapping, colours: Seque
         score = max(values.values())
         running = score if running is None else max(running, score)
         numbers.append(trial.number)
-        scores.append(score)
         best.append(running)
-        marker, colour = _MARKERS.get(trial.state, ("o", None))
-        ax.plot(trial.number, score, marker or "o", color=colour or colours[trial.number])
+        marker = _MARKERS.get(trial.state, "o")
+        ax.plot(trial.number, score, marker, color=colours[trial.number], markersize=8, mew=2)
     if numbers:
         ax.plot(numbers, best, "-", color="black", drawstyle="steps-post", label="best so far")
-        ax.legend(fontsize=7, loc="lower right")
+    _integer_axis(ax, 0, max(numbers, default=0))
     ax.set_xlabel("trial")
     ax.set_title(f"best {snapshot.primary_metric} so far")
 

@@ -223,7 +223,8 @@ class JobController:
         finally:
             scheduler.pool.discard_warm()
         if final == JOB_COMPLETED and not self._any_completed():
-            final = JOB_FAILED
+            # Trials that were all canceled one by one leave a canceled job, not a failed one.
+            final = JOB_CANCELED if self._all_canceled() else JOB_FAILED
         self.status.job(final, ended=time.time(), **self._best_summary())
         return final
 
@@ -289,6 +290,10 @@ class JobController:
             t.state == optuna.trial.TrialState.COMPLETE
             for t in self.study.get_trials(deepcopy=False)
         )
+
+    def _all_canceled(self) -> bool:
+        trials = self.study.get_trials(deepcopy=False)
+        return bool(trials) and all(t.user_attrs.get("status") == CANCELED for t in trials)
 
     def _best_summary(self) -> dict[str, Any]:
         try:

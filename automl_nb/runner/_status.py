@@ -94,3 +94,52 @@ class StatusRecorder:
     def trial(self, number: int, state: str | None = None, /, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` (and ``state``) into trial ``number``'s ``status.json``."""
         return write_trial_status(self.paths.trial_dir(number), state, **fields)
+
+
+# ``progress.json``: what a running trial writes after its batches
+# (``automl_nb.training._builtin_callbacks.Progress``).
+PROGRESS_FILE = "progress.json"
+
+
+def read_progress(folder: Path | None) -> dict[str, Any] | None:
+    """A running trial's last ``progress.json`` record, or None."""
+    if folder is None:
+        return None
+    record = read_json(Path(folder) / PROGRESS_FILE, None)
+    return record if isinstance(record, dict) else None
+
+
+def _duration(seconds: Any) -> str:
+    seconds = int(max(0, float(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def describe_progress(state: str, progress: dict[str, Any] | None) -> str:
+    """A running trial's sign of life in words: ``epoch 1/10, batch 12/40, 35.2 images/s,
+    1m10s left in this epoch, about 12m00s left in the trial``; ``""`` when not running."""
+    if state != "running":
+        return ""
+    if not progress or "epoch" not in progress:
+        return "preparing the data and the model"
+    epochs = progress.get("epochs")
+    head = f"epoch {progress['epoch']}/{epochs}" if epochs else f"epoch {progress['epoch']}"
+    if progress.get("phase") == "evaluating":
+        return f"{head}: evaluating"
+    if not progress.get("batch"):
+        return f"{head}: starting"
+    batches = progress.get("batches")
+    parts = [
+        head,
+        f"batch {progress['batch']}/{batches}" if batches else f"batch {progress['batch']}",
+    ]
+    if isinstance(progress.get("images_per_second"), (int, float)):
+        parts.append(f"{progress['images_per_second']:.1f} images/s")
+    if isinstance(progress.get("epoch_eta_seconds"), (int, float)):
+        parts.append(f"{_duration(progress['epoch_eta_seconds'])} left in this epoch")
+    if isinstance(progress.get("eta_seconds"), (int, float)) and epochs and epochs > 1:
+        parts.append(f"about {_duration(progress['eta_seconds'])} left in the trial")
+    return ", ".join(parts)

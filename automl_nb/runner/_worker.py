@@ -89,6 +89,14 @@ def run_trial_in_kernel(trial_dir: str | os.PathLike[str]) -> dict[str, Any]:
     except (KeyboardInterrupt, TrialPruned):
         status.update(state=stop_reason(folder) or PRUNED, **_kept_model(folder))
     except BaseException as exc:  # noqa: BLE001 - the trial fails, the job goes on
+        reason = stop_reason(folder)
+        if reason:
+            # Asked to stop, and the interrupt surfaced as another error (e.g. it hit an
+            # import half-way): the trial stopped on request, it did not fail.
+            status.update(state=reason, **_kept_model(folder))
+            status["ended"] = time.time()
+            write_trial_status(folder, **status)
+            return status
         status.update(
             state=FAILED,
             error=f"{type(exc).__name__}: {exc}",

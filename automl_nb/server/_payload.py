@@ -11,6 +11,8 @@ import time
 from typing import Any
 
 from automl_nb.runner._layout import read_json
+from automl_nb.runner._status import describe_progress
+from automl_nb.runner._status import read_progress
 
 JOB_MIME = "application/vnd.automl-nb.job+json"
 # Trial states counted in a job summary; anything else is counted as "other".
@@ -54,7 +56,7 @@ def _elapsed(started: float | None, ended: float | None, now: float) -> float | 
     return max(0.0, (ended if ended is not None else now) - started)
 
 
-def _stop_note(trial: Any, metric: str | None) -> str | None:
+def stop_note(trial: Any, metric: str | None) -> str | None:
     """Why a trial stopped early (pruned, canceled, timeout), from its folder and metrics."""
     if trial.state not in ("pruned", "canceled", "timeout"):
         return None
@@ -86,7 +88,9 @@ def trial_payload(trial: Any, metric: str | None, now: float) -> dict[str, Any]:
         "best_score": _finite(trial.best_score),
         "error": trial.error,
         "traceback": status.get("traceback"),
-        "stop_reason": _stop_note(trial, metric),
+        "stop_reason": stop_note(trial, metric),
+        "progress": read_progress(trial.folder) if trial.state == "running" else None,
+        "progress_text": describe_progress(trial.state, read_progress(trial.folder)),
         "started": trial.started,
         "ended": trial.ended,
         "elapsed": _elapsed(trial.started, trial.ended, now),
@@ -120,6 +124,12 @@ def job_summary(job: Any, trials: list[Any] | None = None) -> dict[str, Any]:
         "ended": record.get("ended"),
         "elapsed": _elapsed(started, record.get("ended") if job.done else None, now),
         "error": record.get("error"),
+        # Running trials' signs of life, from their first batch.
+        "progress": [
+            f"trial {t.number}: {describe_progress(t.state, read_progress(t.folder))}"
+            for t in trials
+            if t.state == "running"
+        ],
     }
 
 

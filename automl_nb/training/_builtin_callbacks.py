@@ -1,5 +1,5 @@
-"""The trial's own callbacks: the metrics log, best-model tracking, early stopping and
-checkpoints.
+"""The trial's own callbacks: the metrics log, best-model tracking, early stopping,
+checkpoints, per-batch progress (``progress.json``) and the runner's stop requests.
 
 They use the same hooks as user callbacks (:mod:`automl_nb.training._callbacks`) and run first,
 in this order, so a user callback's ``on_epoch_end`` sees the row written, the best model
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -234,3 +235,121 @@ class Checkpoints:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Nothing to restore."""
+
+
+# The file the runner writes (with the reason) when it asks a trial to stop; see
+# ``automl_nb.runner._worker.request_stop``.
+STOP_FILE = "stop"
+PROGRESS_FILE = "progress.json"
+
+
+class StopRequest:
+    """Ends the trial at the next batch once the runner asked it to stop (a ``stop`` file in
+    the trial folder), as if interrupted: the kernel interrupt can be lost or land in code
+    that does not give it back, the file is always seen.
+
+    It checks at the start, after each epoch and, at most every ``interval`` seconds, after
+    batches; the trial then ends like an interrupted one (its best evaluated model kept).
+    """
+
+    state_key = "stop_request"
+
+    def __init__(self, path: Path, interval: float = 0.5) -> None:
+        self.path = path
+        self.interval = interval
+        self._checked = 0.0
+
+    def _check(self) -> None:
+        self._checked = time.monotonic()
+        if self.path.exists():
+            reason = self.path.read_text(encoding="utf-8").strip() or "stop"
+            logger.info("the runner asked this trial to stop (%s)", reason)
+            raise KeyboardInterrupt(reason)
+
+    def on_train_start(self, state: TrainState) -> None:
+        self._check()
+
+    def on_train_batch_end(self, state: TrainState, batch: int, total: int, loss: float) -> None:
+        if time.monotonic() - self._checked >= self.interval:
+            self._check()
+
+    def on_epoch_end(self, state: TrainState, row: dict[str, Any]) -> None:
+        self._check()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Nothing to restore."""
+
+
+class Progress:
+    """Writes ``progress.json`` from the first batch on: epoch, batch, images per second and
+    the time left (this epoch, the trial), at most every ``interval`` seconds.
+
+    The evaluation after an epoch is not timed per batch; ``phase`` says ``evaluating`` then.
+
+    Args:
+        path: The file (replaced atomically).
+        batch_size: Images per training batch (the last batch may hold fewer).
+        interval: Seconds between writes.
+    """
+
+    state_key = "progress"
+
+    def __init__(self, path: Path, batch_size: int, interval: float = 1.0) -> None:
+        self.path = path
+        self.batch_size = max(1, int(batch_size))
+        self.interval = interval
+        self.epoch_started = time.monotonic()
+        self._written = 0.0
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self._written = time.monotonic()
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({**record, "updated": time.time()}), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def on_train_start(self, state: TrainState) -> None:
+        self.epoch_started = time.monotonic()
+        self._write({"phase": "training", "epoch": state.epoch + 1, "epochs": state.num_epochs})
+
+    def on_train_batch_end(self, state: TrainState, batch: int, total: int, loss: float) -> None:
+        done = batch + 1
+        last = total > 0 and done >= total
+        now = time.monotonic()
+        if done > 1 and not last and now - self._written < self.interval:
+            return
+        seconds = max(now - self.epoch_started, 1e-6)
+        per_batch = seconds / done
+        epoch = state.epoch + 1
+        record: dict[str, Any] = {
+            "phase": "evaluating" if last else "training",
+            "epoch": epoch,
+            "epochs": state.num_epochs,
+            "batch": done,
+            "batches": total if total > 0 else None,
+            "images_per_second": round(done * self.batch_size / seconds, 2),
+            "loss": loss if math.isfinite(loss) else None,
+        }
+        if total > 0:
+            epoch_left = per_batch * (total - done)
+            record["epoch_eta_seconds"] = round(epoch_left, 1)
+            # Evaluation time is not known yet; the trial estimate counts training only.
+            record["eta_seconds"] = round(
+                epoch_left + per_batch * total * (state.num_epochs - epoch), 1
+            )
+        self._write(record)
+
+    def on_epoch_end(self, state: TrainState, row: dict[str, Any]) -> None:
+        self.epoch_started = time.monotonic()
+        if state.epoch < state.num_epochs:
+            self._write(
+                {"phase": "training", "epoch": state.epoch + 1, "epochs": state.num_epochs}
+            )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Nothing to restore: progress restarts with the run."""

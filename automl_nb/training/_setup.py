@@ -19,10 +19,14 @@ from automl_nb.config import resolve_trial_config
 from automl_nb.config import select_model_name
 from automl_nb.data._cache import prepare_image_cache
 from automl_nb.tasks import Task
+from automl_nb.training._builtin_callbacks import PROGRESS_FILE
+from automl_nb.training._builtin_callbacks import STOP_FILE
 from automl_nb.training._builtin_callbacks import BestModel
 from automl_nb.training._builtin_callbacks import Checkpoints
 from automl_nb.training._builtin_callbacks import EarlyStop
 from automl_nb.training._builtin_callbacks import MetricsLog
+from automl_nb.training._builtin_callbacks import Progress
+from automl_nb.training._builtin_callbacks import StopRequest
 from automl_nb.training._builtin_callbacks import TimeBudget
 from automl_nb.training._builtin_callbacks import json_default
 from automl_nb.training._callbacks import TrainState
@@ -277,6 +281,9 @@ def setup_trial(
         EarlyStop(early),
         TimeBudget(time_budget),
         Checkpoints(ckpt_dir, lambda epoch: snapshot(fit, state, epoch), cfg.checkpoint_frequency),
+        Progress(trial_dir / PROGRESS_FILE, cfg.training_batch_size),
+        # Last: an epoch that ends as a stop is asked for is still logged and checkpointed.
+        StopRequest(trial_dir / STOP_FILE),
     ]
     if is_rank():
         make_distributed(fit)

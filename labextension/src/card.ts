@@ -35,6 +35,9 @@ export function jobHeaderHtml(job: IJobSummary): string {
 
 function trialReason(trial: ITrial): string {
   const parts: string[] = [];
+  if (trial.progress_text) {
+    parts.push(`<div class="jp-AutoML-progress">${escapeHtml(trial.progress_text)}</div>`);
+  }
   if (trial.stop_reason) {
     parts.push(`<div class="jp-AutoML-stop">${escapeHtml(trial.stop_reason)}</div>`);
   }
@@ -125,6 +128,10 @@ export function jobListItemHtml(job: IJobSummary): string {
     `<div><span class="jp-AutoML-job-id">${escapeHtml(job.id)}</span> ${stateBadge(job.status)}</div>` +
     `<div class="jp-AutoML-job-meta">${formatCounts(job.counts)}</div>` +
     `<div class="jp-AutoML-job-meta">best ${escapeHtml(job.primary_metric || '')} ${formatScore(job.best_score)}` +
-    ` \u00b7 ${formatDuration(job.elapsed)}</div></li>`
+    ` \u00b7 ${formatDuration(job.elapsed)}</div>` +
+    (job.progress || [])
+      .map(line => `<div class="jp-AutoML-job-meta jp-AutoML-progress">${escapeHtml(line)}</div>`)
+      .join('') +
+    `</li>`
   );
 }

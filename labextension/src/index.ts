@@ -8,8 +8,11 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { LabIcon } from '@jupyterlab/ui-components';
+import type { Widget } from '@lumino/widgets';
 
+import { addWidgetFallback } from './fallback';
 import { JobPanel, JobsPoller, JobsSidebar, RunningTrialsItem } from './widgets';
 
 const OPEN_JOB = 'automl-nb:open-job';
@@ -82,6 +85,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         rank: 50
       });
     }
+    // Saved dashboards and data previews show their static copy when no kernel holds them.
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (panel: Widget) => {
+        const rendermime = (panel as unknown as { content?: { rendermime?: IRenderMimeRegistry } })
+          .content?.rendermime;
+        if (rendermime) {
+          addWidgetFallback(rendermime);
+        }
+      }
+    });
     poller.start();
     console.log('automl-nb extension activated');
   }

@@ -35,6 +35,8 @@ export interface IJobSummary {
   ended: number | null;
   elapsed: number | null;
   error: string | null;
+  /** Running trials' progress in words (`trial 0: epoch 1/40, batch 3/10, ...`). */
+  progress?: string[];
 }
 
 /** One per-epoch metrics row of a trial. */
@@ -51,6 +53,8 @@ export interface ITrial {
   error: string | null;
   traceback: string | null;
   stop_reason: string | null;
+  /** A running trial's progress in words (epoch, batch, images/s, time left). */
+  progress_text?: string | null;
   started: number | null;
   ended: number | null;
   elapsed: number | null;

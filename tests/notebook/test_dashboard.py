@@ -55,7 +55,7 @@ def test_dashboard_follows_a_real_sweep(comm_messages, tmp_path, tiny_job):
         timeout=300,
     )
     if second_running:
-        dashboard.trial_picker.value = "1"
+        dashboard.trial_picker.value = 1
         dashboard.cancel_trial_button.click()
         assert "asked trial 1 to stop" in dashboard.message.value
     assert _wait_for(lambda: not dashboard.watcher.running, timeout=300)
@@ -84,10 +84,10 @@ def test_dashboard_follows_a_real_sweep(comm_messages, tmp_path, tiny_job):
     assert dashboard.cancel_job_button.disabled
     assert "trial" in repr(dashboard) and "completed" in repr(dashboard)
     # Throttled: at most one read per 0.5 s, and a bounded number of messages per update
-    # (five children, each at most one message under hold_sync).
+    # (each child it may change at most one message under hold_sync).
     assert len(seen) <= elapsed / 0.5 + 2
     per_update = [after - before for (_, before, _), (_, after, _) in zip(seen, seen[1:])]
-    assert max(per_update, default=0) <= 5
+    assert max(per_update, default=0) <= len(dashboard._synced_children())
 
 
 @pytest.mark.slow
@@ -107,7 +107,7 @@ def test_a_burst_of_updates_sends_a_bounded_number_of_messages(comm_messages, tm
             fh.write(json.dumps({"epoch": epoch, "accuracy": epoch / 200}) + "\n")
     dashboard.apply(take_snapshot(job))
     burst = len(comm_messages) - before
-    assert 1 <= burst <= 5
+    assert 1 <= burst <= len(dashboard._synced_children())
     assert dashboard.snapshot.trials[0].epoch == 101
     # Nothing changed: nothing is sent.
     before = len(comm_messages)

@@ -63,6 +63,11 @@ def test_status_and_trials_default_to_the_last_job(shell, submitted):
     (row,) = trials.snapshot.trials
     assert row.epoch == 2 and row.best_score is not None
     assert "accuracy" in trials.to_text()
+    # A saved notebook renders the trials as the extension's static job card.
+    card = trials._repr_mimebundle_()["application/vnd.automl-nb.job+json"]
+    assert card["id"] == view.job.id and card["trials"][0]["state"] == "completed"
+    # One trial: no "hyperparameters: {}" line, nothing to show for an empty dict.
+    assert "{}" not in trials.to_text()
 
 
 def test_jobs_lists_the_workspace(shell, submitted):
@@ -106,9 +111,13 @@ def test_explain_compares_algorithms_and_opens_the_viewer(shell, submitted, comm
     for algorithm in result.algorithms:
         assert result._pngs(result.results[(str(image), algorithm)])[0].startswith(b"\x89PNG")
     assert result._repr_html_().count("<img") == 2
+    # A warning is printed exactly for the algorithms whose map was all zero.
+    assert result.to_text().count("warning:") == len(result.flat)
     viewer = shell.run_line_magic(
         "automl_vision", f"explain {image} --viewer --algorithm guided_backprop"
     )
+    # The viewer opens with the first image explained, no click needed.
+    assert list(viewer.results) == ["guided_backprop"] and len(viewer.panels.children) == 1
     viewer.label.value = viewer.label.options[1]
     viewer.run_button.click()
     assert list(viewer.results) == ["guided_backprop"], viewer.status.value
@@ -139,3 +148,35 @@ def test_cancel_and_resume(shell, submitted):
     assert "resumed" in resumed.note
     assert resumed.job.wait(120) == "completed"
     assert [t.state for t in resumed.job.trials()] == ["completed"]
+
+
+def test_an_all_zero_attribution_map_carries_a_warning():
+    import numpy as np
+
+    from automl_nb.explain._explain import Explanation
+    from automl_nb.notebook._model_views import FLAT_WARNING
+    from automl_nb.notebook._model_views import ExplainView
+    from automl_nb.notebook.widgets._explain_viewer import _flat_warning
+
+    def explanation(attributions):
+        return Explanation(
+            label="red",
+            label_index=0,
+            score=0.9,
+            algorithm="guided_gradcam",
+            attributions=attributions,
+            image=np.zeros((4, 4, 3), dtype=np.float32),
+        )
+
+    assert "all zero" in _flat_warning(explanation(np.zeros((3, 4, 4), dtype=np.float32)))
+    assert _flat_warning(explanation(np.ones((3, 4, 4), dtype=np.float32))) == ""
+    result = {"probs": [0.9, 0.1], "labels": ["red", "green"], "visualizations": []}
+    view = ExplainView(
+        ["a.png"],
+        ["guided_gradcam"],
+        {("a.png", "guided_gradcam"): result},
+        flat={("a.png", "guided_gradcam")},
+    )
+    assert FLAT_WARNING in view.to_text() and "all zero" in view._repr_html_()
+    plain = ExplainView(["a.png"], ["guided_gradcam"], {("a.png", "guided_gradcam"): result})
+    assert "all zero" not in plain.to_text() + plain._repr_html_()

@@ -168,3 +168,45 @@ def test_data_verb_previews_the_draft_with_the_doctor(ip, comm_messages, tmp_pat
     assert len(preview.shown()) == 6
     assert preview.report is not None and preview.report.images == 12
     assert "Dataset check" in preview.findings.value or preview.findings.value
+
+
+def test_data_preview_summary_counts_say_what_they_count(comm_messages, tmp_path):
+    multiclass = read_dataset(
+        make_dataset("image_classification", tmp_path / "a", n=9), "image_classification"
+    )
+    summary = DataPreview(multiclass).summary.value
+    # Not "9 images, 9 images": the number of images once, then the classes.
+    assert summary.count("images") == 1 and "9 images" in summary and "classes" in summary
+    detection = read_dataset(
+        make_dataset("image_object_detection", tmp_path / "b", n=6, size=48),
+        "image_object_detection",
+    )
+    summary = DataPreview(detection).summary.value
+    objects = sum(len(r.class_names) for r in detection.records)
+    assert f"6 images, {objects} objects" in summary
+
+
+def test_data_preview_output_carries_a_static_copy(comm_messages, tmp_path):
+    data = read_dataset(
+        make_dataset("image_classification", tmp_path, n=6), "image_classification"
+    )
+    bundle = DataPreview(data, per_page=4)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert html.count("data:image/png;base64,") == 2  # the page of images and the class counts
+    assert "6 images" in html
+
+
+def test_the_doctor_sizes_objects_at_the_drafts_input_size(ip, comm_messages, tmp_path):
+    path = make_dataset("image_object_detection", tmp_path, n=6, size=48)
+    ip.run_line_magic("automl_vision", "new detection")
+    ip.run_cell_magic(
+        "automl_vision",
+        "config",
+        f"training_data: {{path: {path}, type: jsonl}}\n"
+        "training_parameters: {min_size: 64, max_size: 96}\n",
+    )
+    preview = ip.run_line_magic("automl_vision", "data")
+    assert preview.report.input_size == 64
+    assert "after resize to 64 px" in preview.findings.value
+    assert "600 px" not in preview.findings.value

@@ -29,5 +29,21 @@ def run(args: argparse.Namespace, ctx: Any) -> Any:
     if not args.no_check:
         from automl_nb.data.doctor import diagnose
 
-        report = diagnose(data, validation=validation)
+        report = diagnose(data, validation=validation, **_draft_sizes(ctx, data.task))
     return DataPreview(data, report=report, per_page=args.per_page or ctx.settings.preview_images)
+
+
+def _draft_sizes(ctx: Any, task: Any) -> dict[str, int]:
+    """The model input size the draft trains at (what the doctor sizes objects against):
+    ``training_crop_size`` for classifiers, ``min_size``/``max_size`` (or yolov5's
+    ``image_size``) for detectors; nothing when the draft leaves them to the defaults."""
+    params = ctx.state.draft.to_dict().get("training_parameters") or {}
+    keys = ("min_size", "image_size") if task.is_detection else ("training_crop_size",)
+    sizes: dict[str, int] = {}
+    for key in keys:
+        if isinstance(params.get(key), int):
+            sizes["input_size"] = params[key]
+            break
+    if task.is_detection and isinstance(params.get("max_size"), int):
+        sizes["max_size"] = params["max_size"]
+    return sizes

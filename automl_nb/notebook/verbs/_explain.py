@@ -44,9 +44,11 @@ def run(args: argparse.Namespace, ctx: Any) -> Any:
     from automl_nb.explain import explain_image
 
     model = as_explainable(model_dir, device=args.device or "cpu")
-    results = {
-        (image, algorithm): explain_image(model, image, algorithm=algorithm, **params).to_dict()
-        for image in images
-        for algorithm in algorithms
-    }
-    return ExplainView(images, algorithms, results)
+    results, flat = {}, set()
+    for image in images:
+        for algorithm in algorithms:
+            explained = explain_image(model, image, algorithm=algorithm, **params)
+            results[(image, algorithm)] = explained.to_dict()
+            if any(not e.attributions.any() for e in explained.explanations):
+                flat.add((image, algorithm))
+    return ExplainView(images, algorithms, results, flat=flat)

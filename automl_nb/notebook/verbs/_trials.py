@@ -21,4 +21,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Any) -> TrialsView:
-    return TrialsView(take_snapshot(resolve_job(ctx, args.job)))
+    job = resolve_job(ctx, args.job)
+    return TrialsView(take_snapshot(job), job=job)

@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from automl_nb.notebook._html import esc
+from automl_nb.notebook._html import png_img
 from automl_nb.notebook._html import table
 from automl_nb.notebook._job_views import TRIAL_HEADERS
 from automl_nb.notebook._job_views import TrialsView
@@ -54,22 +55,44 @@ class Dashboard(widgets.VBox):
         self._settings = job_settings(job)
         self._plot_key: tuple | None = None
         self.header = widgets.HTML()
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # Hidden until there is a curve: an empty Image shows a broken-image icon.
+        self.plot = widgets.Image(
+            format="png", layout=widgets.Layout(max_width="100%", display="none")
+        )
         self.table = widgets.HTML()
         self.message = widgets.HTML()
         self.trial_picker = widgets.Dropdown(
-            description="trial", options=[], layout={"width": "160px"}
+            description="trial",
+            options=[],
+            style={"description_width": "initial"},
+            layout={"width": "auto", "min_width": "140px"},
         )
-        self.cancel_trial_button = widgets.Button(description="Cancel trial", icon="stop")
+        auto = {"width": "auto"}
+        self.cancel_trial_button = widgets.Button(
+            description="Cancel trial", icon="stop", layout=auto
+        )
         self.cancel_job_button = widgets.Button(
-            description="Cancel job", button_style="danger", icon="times"
+            description="Cancel job", button_style="danger", icon="times", layout=auto
         )
+        self.confirm_button = widgets.Button(
+            description="Yes, cancel the job", button_style="danger", layout=auto
+        )
+        self.keep_button = widgets.Button(description="No, keep it running", layout=auto)
+        self.confirm_box = widgets.HBox(
+            [widgets.HTML("Cancel every running trial of this job?"), self.confirm_button,
+             self.keep_button],
+            layout={"display": "none"},
+        )  # fmt: skip
         self.cancel_trial_button.on_click(self._cancel_trial)
-        self.cancel_job_button.on_click(self._cancel_job)
+        self.cancel_job_button.on_click(self._ask_cancel_job)
+        self.confirm_button.on_click(self._cancel_job)
+        self.keep_button.on_click(self._keep_job)
         controls = widgets.HBox(
             [self.trial_picker, self.cancel_trial_button, self.cancel_job_button]
         )
-        super().__init__([self.header, controls, self.plot, self.table, self.message])
+        super().__init__(
+            [self.header, controls, self.confirm_box, self.plot, self.table, self.message]
+        )
         self.watcher = JobWatcher(
             self.read,
             self.apply,
@@ -108,7 +131,7 @@ class Dashboard(widgets.VBox):
 
     def apply(self, snapshot: JobSnapshot) -> None:
         """Show a snapshot: sets only changed traits, one message per child widget."""
-        children = (self.header, self.plot, self.table, self.trial_picker, self.cancel_job_button)
+        children = self._synced_children()
         with contextlib.ExitStack() as stack:
             for child in children:
                 stack.enter_context(child.hold_sync())
@@ -117,13 +140,39 @@ class Dashboard(widgets.VBox):
             key = _plot_key(snapshot)
             if key != self._plot_key and any(snapshot.curves().values()):
                 self.plot.value = plot_trials(snapshot)
+                self.plot.layout.display = None
                 self._plot_key = key
-            running = [str(t.number) for t in snapshot.trials if t.state == "running"]
-            if tuple(running) != tuple(self.trial_picker.options):
-                self.trial_picker.options = running
+            self._set_running(snapshot)
             self.cancel_job_button.disabled = snapshot.done
+            if snapshot.done:
+                self.confirm_box.layout.display = "none"
         self.snapshot = snapshot
         self.updates += 1
+
+    def _synced_children(self) -> tuple[widgets.Widget, ...]:
+        """The widgets :meth:`apply` may change: each sends at most one message per update."""
+        return (
+            self.header,
+            self.plot,
+            self.plot.layout,
+            self.table,
+            self.trial_picker,
+            self.cancel_trial_button,
+            self.cancel_job_button,
+            self.confirm_box.layout,
+        )
+
+    def _set_running(self, snapshot: JobSnapshot) -> None:
+        """The picker lists the running trials and always shows one of them selected."""
+        running = [
+            (f"trial {t.number}", t.number) for t in snapshot.trials if t.state == "running"
+        ]
+        if tuple(running) != tuple(self.trial_picker.options):
+            chosen = self.trial_picker.value
+            self.trial_picker.options = running
+            numbers = [number for _, number in running]
+            self.trial_picker.value = chosen if chosen in numbers else (numbers or [None])[0]
+        self.cancel_trial_button.disabled = not running
 
     def _header_html(self, snapshot: JobSnapshot) -> str:
         policy = snapshot.policy
@@ -147,11 +196,44 @@ class Dashboard(widgets.VBox):
             return
         number = int(self.trial_picker.value)
         self.job.cancel(number)
-        self.message.value = esc(f"asked trial {number} to stop ({time.strftime('%H:%M:%S')})")
+        self.message.value = esc(
+            f"asked trial {number} to stop ({time.strftime('%H:%M:%S')}); it stops within "
+            "a batch or two and keeps its best evaluated model"
+        )
+
+    def _ask_cancel_job(self, _button: Any = None) -> None:
+        self.confirm_box.layout.display = None
+
+    def _keep_job(self, _button: Any = None) -> None:
+        self.confirm_box.layout.display = "none"
 
     def _cancel_job(self, _button: Any = None) -> None:
+        self.confirm_box.layout.display = "none"
         self.job.cancel()
         self.message.value = esc(f"asked job {self.job.id} to stop ({time.strftime('%H:%M:%S')})")
+
+    def static_html(self) -> str:
+        """The last state as plain HTML (header, curves, trials): what a saved notebook
+        shows where the live widget cannot be rebuilt (no kernel)."""
+        snapshot = self.snapshot or self.read()
+        plot = png_img(self.plot.value, title="metric per epoch") if self.plot.value else ""
+        return (
+            f"<div class='automl-nb-dashboard'>{self._header_html(snapshot)}{plot}"
+            f"{self._table_html(snapshot)}</div>"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """The live widget, plus a static copy (HTML and the job card JSON that the
+        JupyterLab extension renders) for a notebook reopened without its kernel."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        from automl_nb.server._payload import JOB_MIME
+        from automl_nb.server._payload import job_detail
+
+        bundle["text/html"] = self.static_html()
+        bundle[JOB_MIME] = job_detail(self.job)
+        return bundle
 
     def __repr__(self) -> str:
         if self.snapshot is None:

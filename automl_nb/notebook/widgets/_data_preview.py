@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from automl_nb.notebook._html import esc
+from automl_nb.notebook._html import png_img
 from automl_nb.notebook._plots import plot_class_counts
 from automl_nb.notebook._plots import plot_records
 
@@ -16,8 +17,24 @@ ALL = "(all classes)"
 
 def _counts(data: Any) -> tuple[Counter, str]:
     counts = Counter(name for record in data.records for name in record.class_names)
-    unit = "objects" if data.task.is_detection else "images"
+    if data.task.is_detection:
+        unit = "objects"
+    elif data.task.value.endswith("multilabel"):
+        unit = "labels"
+    else:
+        unit = "images"
     return counts, unit
+
+
+def summary_text(data: Any) -> str:
+    """``109 images, 4 classes``; with the number of objects (detection) or labels
+    (multi-label) when it is not the number of images."""
+    counts, unit = _counts(data)
+    parts = [f"{len(data)} images"]
+    if unit != "images":
+        parts.append(f"{sum(counts.values())} {unit}")
+    parts.append(f"{len(data.labels)} classes ({data.task.value})")
+    return ", ".join(parts)
 
 
 class DataPreview(widgets.VBox):
@@ -38,10 +55,7 @@ class DataPreview(widgets.VBox):
         self.per_page = max(1, per_page)
         self.records = list(data.records)
         counts, unit = _counts(data)
-        self.summary = widgets.HTML(
-            f"<b>{esc(data.source)}</b>: {len(data)} images, {sum(counts.values())} {unit}, "
-            f"{len(data.labels)} classes ({esc(data.task.value)})"
-        )
+        self.summary = widgets.HTML(f"<b>{esc(data.source)}</b>: {esc(summary_text(data))}")
         self.class_filter = widgets.Dropdown(options=[ALL, *data.labels], description="class")
         self.page = widgets.BoundedIntText(value=1, min=1, max=self._pages(), description="page")
         self.prev_button = widgets.Button(description="◀", layout={"width": "40px"})
@@ -88,9 +102,27 @@ class DataPreview(widgets.VBox):
     def _draw(self) -> None:
         self.grid.value = plot_records(self.shown(), self.data.labels)
 
+    def static_html(self) -> str:
+        """The summary, the current page, the class counts and the findings as plain HTML:
+        what a saved notebook shows where the live widget cannot be rebuilt (no kernel)."""
+        parts = [self.summary.value]
+        for image, title in ((self.grid, "images"), (self.histogram, "classes")):
+            if image.value:
+                parts.append(png_img(bytes(image.value), title=title))
+        parts.append(self.findings.value)
+        return "<div class='automl-nb-data-preview'>" + "".join(parts) + "</div>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """The live widget, plus its static copy (``text/html``) for a notebook reopened
+        without its kernel."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/html"] = self.static_html()
+        return bundle
+
     def __repr__(self) -> str:
         counts, unit = _counts(self.data)
-        lines = [f"{self.data.source}: {len(self.data)} images, {sum(counts.values())} {unit}"]
+        lines = [f"{self.data.source}: {summary_text(self.data)}"]
         lines += [f"  {name}: {counts.get(name, 0)}" for name in self.data.labels]
         if self.report is not None:
             lines.append(str(self.report))

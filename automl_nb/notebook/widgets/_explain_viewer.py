@@ -22,6 +22,8 @@ class ExplanationViewer(widgets.VBox):
         images: Image paths to choose from.
         algorithms: The algorithms selected at first.
         params: Parameters (``n_steps``, ``xrai_fast``, ``approximation_method``).
+        explain_now: Explain the first image at once, so the viewer opens with an
+            explanation rather than empty panels.
 
     Attributes:
         results: ``{algorithm: ImageExplanation}`` of the last run.
@@ -34,6 +36,7 @@ class ExplanationViewer(widgets.VBox):
         *,
         algorithms: list[str] | tuple[str, ...] = ("xrai",),
         params: dict[str, Any] | None = None,
+        explain_now: bool = True,
     ) -> None:
         from automl_nb.explain import as_explainable
 
@@ -49,6 +52,7 @@ class ExplanationViewer(widgets.VBox):
             value=tuple(a for a in algorithms if a in ALGORITHMS) or ("xrai",),
             description="algorithms",
             rows=4,
+            style={"description_width": "initial"},
         )
         self.n_steps = widgets.BoundedIntText(
             value=int(params.get("n_steps", 50)), min=1, max=1000, description="n_steps"
@@ -60,8 +64,11 @@ class ExplanationViewer(widgets.VBox):
             options=("riemann_middle", "gausslegendre"),
             value=params.get("approximation_method", "riemann_middle"),
             description="approximation",
+            style={"description_width": "initial"},
         )
-        self.run_button = widgets.Button(description="Explain", button_style="primary")
+        self.run_button = widgets.Button(
+            description="Explain", button_style="primary", layout={"width": "auto"}
+        )
         self.status = widgets.HTML()
         self.panels = widgets.HBox()
         self.run_button.on_click(lambda _: self.explain())
@@ -79,6 +86,8 @@ class ExplanationViewer(widgets.VBox):
                 self.panels,
             ]
         )
+        if explain_now and self.image.value is not None:
+            self.explain()
 
     def parameters(self) -> dict[str, Any]:
         """The explanation parameters from the widgets."""
@@ -109,7 +118,10 @@ class ExplanationViewer(widgets.VBox):
                     widgets.Image(value=_png(e), format="png", layout={"width": "360px"})
                     for e in result.explanations
                 ]
-                caption = widgets.HTML(f"<b>{esc(algorithm)}</b>")
+                caption = widgets.HTML(
+                    f"<b>{esc(algorithm)}</b>"
+                    + "".join(_flat_warning(e) for e in result.explanations)
+                )
                 panels.append(widgets.VBox([caption, *images]))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, the viewer stays usable
             self.status.value = (
@@ -124,6 +136,21 @@ class ExplanationViewer(widgets.VBox):
     def __repr__(self) -> str:
         chosen = ", ".join(self.algorithms.value)
         return f"ExplanationViewer({len(self.image.options)} images, {chosen})"
+
+
+def _flat_warning(explanation: Any) -> str:
+    """A warning when an attribution map is all zero: the picture then shows nothing about
+    the model (guided_gradcam gives such maps when the target layer's gradients vanish)."""
+    import numpy as np
+
+    attributions = np.asarray(explanation.attributions)
+    if attributions.size and np.any(np.abs(attributions) > 0):
+        return ""
+    return (
+        "<div style='color:#9a6700;max-width:360px'>the attribution map for "
+        f"{esc(explanation.label)} is all zero: this picture says nothing about the model; "
+        "try another algorithm (xrai, integrated_gradients)</div>"
+    )
 
 
 def _png(explanation: Any) -> bytes:

@@ -99,8 +99,10 @@ class SubSpace(widgets.VBox):
             layout={"width": "460px"},
         )
         self.rows = widgets.VBox()
-        self.add_row = widgets.Button(description="+ parameter")
-        self.remove = widgets.Button(description="remove sub-space", icon="trash")
+        self.add_row = widgets.Button(description="+ parameter", layout={"width": "auto"})
+        self.remove = widgets.Button(
+            description="remove sub-space", icon="trash", layout={"width": "auto"}
+        )
         self.add_row.on_click(lambda _: self.add(ParameterRow()))
         for row in rows or []:
             self.add(row)
@@ -166,8 +168,12 @@ class SweepEditor(widgets.VBox):
             for n in names
         }
         self.subspaces = widgets.VBox()
-        self.add_subspace_button = widgets.Button(description="+ sub-space")
-        self.apply_button = widgets.Button(description="Apply to draft", button_style="primary")
+        self.add_subspace_button = widgets.Button(
+            description="+ sub-space", layout={"width": "auto"}
+        )
+        self.apply_button = widgets.Button(
+            description="Apply to draft", button_style="primary", layout={"width": "auto"}
+        )
         self.error = widgets.HTML()
         self.preview = widgets.HTML()
         self.add_subspace_button.on_click(lambda _: self.add_subspace())

@@ -124,3 +124,28 @@ test('the job card shows the whole failure reason, escaped, and the trial button
   assert.match(panel, /data-action="cancel-job"/);
   assert.match(jobListItemHtml(job), /1 done \u00b7 2 running/);
 });
+
+test('a running trial shows its progress in the card; a failed one its whole error', () => {
+  const error = 'ModelError: could not be downloaded. To go on, either train from scratch with use_pretrained false';
+  const job = {
+    id: 'j', experiment: 'e', status: 'running', task: 'image_classification', primary_metric: 'accuracy',
+    max_trials: 2, total: 2, counts, best_score: null, best_trial: null, created: 0, started: 0, ended: null,
+    elapsed: 5, error: null, folder: 'f', notes: [],
+    trials: [
+      trial(0, 'running', [], { progress_text: 'epoch 1/40, batch 3/10, 35.2 images/s' }),
+      trial(1, 'failed', [], { error })
+    ]
+  } as IJobDetail;
+  const html = jobCardHtml(job, true);
+  assert.match(html, /class="jp-AutoML-progress">epoch 1\/40, batch 3\/10, 35\.2 images\/s</);
+  assert.ok(html.includes(escapeHtml(error)));
+});
+
+test('a job in the sidebar shows its running trials progress', () => {
+  const job = {
+    id: 'j', experiment: 'e', status: 'running', task: null, primary_metric: 'accuracy', max_trials: 1,
+    total: 1, counts, best_score: null, best_trial: null, created: 0, started: 0, ended: null, elapsed: 3,
+    error: null, progress: ['trial 0: epoch 1/40, batch 2/10']
+  };
+  assert.match(jobListItemHtml(job), /jp-AutoML-progress">trial 0: epoch 1\/40, batch 2\/10</);
+});
