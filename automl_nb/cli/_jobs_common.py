@@ -203,8 +203,15 @@ def job_with_best_model(workspace: Any = None, last_job: Any = None) -> Any:
     return None
 
 
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
 def _is_model_folder(path: str) -> bool:
-    return os.path.isdir(path) and os.path.isfile(os.path.join(path, "settings.json"))
+    """A folder, or a missing path that cannot be an image (so the loader names it)."""
+    if os.path.isdir(path):
+        return True
+    image_like = "://" in path or path.lower().endswith(_IMAGE_SUFFIXES) or "*" in path
+    return not os.path.exists(path) and not image_like
 
 
 def resolve_model_source(args: argparse.Namespace, ctx: Any) -> Path:
