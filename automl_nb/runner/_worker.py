@@ -9,7 +9,9 @@ The controller writes ``request.json`` into the trial folder and sends the kerne
 The worker trains with :func:`automl_nb.training.run_trial` (which appends one JSON line per
 epoch to ``metrics.jsonl``) and records the outcome in ``status.json``. When the controller
 interrupts the kernel (pruning, cancel, timeout) it first writes the reason to ``stop``, so
-the worker records ``pruned``/``canceled``/``timeout`` rather than a failure.
+the worker records ``pruned``/``canceled``/``timeout`` rather than a failure. The trial also
+reads that file between batches (``automl_nb.training._builtin_callbacks.StopRequest``), so a
+stop is honoured even where the interrupt is lost; meanwhile it writes ``progress.json``.
 """
 
 from __future__ import annotations

@@ -28,22 +28,24 @@ def run(args: argparse.Namespace, ctx: Any) -> Any:
     report = None
     if not args.no_check:
         from automl_nb.data.doctor import diagnose
+        from automl_nb.data.doctor._doctor import DEFAULT_MAX_SIZE
 
-        report = diagnose(data, validation=validation, **_draft_sizes(ctx, data.task))
+        input_size, max_size = _draft_sizes(ctx, data.task)
+        report = diagnose(
+            data,
+            validation=validation,
+            input_size=input_size,
+            max_size=DEFAULT_MAX_SIZE if max_size is None else max_size,
+        )
     return DataPreview(data, report=report, per_page=args.per_page or ctx.settings.preview_images)
 
 
-def _draft_sizes(ctx: Any, task: Any) -> dict[str, int]:
-    """The model input size the draft trains at (what the doctor sizes objects against):
-    ``training_crop_size`` for classifiers, ``min_size``/``max_size`` (or yolov5's
-    ``image_size``) for detectors; nothing when the draft leaves them to the defaults."""
+def _draft_sizes(ctx: Any, task: Any) -> tuple[int | None, int | None]:
+    """``(input size, max_size)`` the draft trains at (what the doctor sizes objects
+    against): ``training_crop_size`` for classifiers, ``min_size`` (or yolov5's
+    ``image_size``) and ``max_size`` for detectors; None where the draft leaves the default."""
     params = ctx.state.draft.to_dict().get("training_parameters") or {}
     keys = ("min_size", "image_size") if task.is_detection else ("training_crop_size",)
-    sizes: dict[str, int] = {}
-    for key in keys:
-        if isinstance(params.get(key), int):
-            sizes["input_size"] = params[key]
-            break
-    if task.is_detection and isinstance(params.get("max_size"), int):
-        sizes["max_size"] = params["max_size"]
-    return sizes
+    input_size = next((params[k] for k in keys if isinstance(params.get(k), int)), None)
+    max_size = params.get("max_size") if task.is_detection else None
+    return input_size, max_size if isinstance(max_size, int) else None
