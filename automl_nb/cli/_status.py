@@ -19,8 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def job_summary(job) -> dict:
+def job_summary(job: Any) -> dict:
     """A JSON-safe summary of a job and its trials."""
+    from automl_nb.runner._status import describe_progress
+    from automl_nb.runner._status import read_progress
+
     trials = job.trials()
     record = job.status_record()
     counts: dict[str, int] = {}
@@ -41,6 +44,8 @@ def job_summary(job) -> dict:
                 "trial": t.number,
                 "epoch": t.epoch,
                 "last": t.metrics[-1] if t.metrics else None,
+                "progress": read_progress(t.folder),
+                "progress_text": describe_progress(t.state, read_progress(t.folder)),
             }
             for t in trials
             if t.state == "running"
@@ -104,8 +109,10 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 ["TRIAL", "STATE", "EPOCH", metric.upper(), "BEST", "ELAPSED"], trial_rows
             )
         )
+    for running in summary["running"]:
+        print(f"trial {running['trial']}: {running['progress_text']}")
     for number, error in summary["errors"].items():
-        print(f"trial {number}: {error.splitlines()[0] if error else ''}")
+        print(f"trial {number}: {error}")
     for note in summary["notes"]:
         print(f"note: {note}")
     if summary["status"] == "stopped":

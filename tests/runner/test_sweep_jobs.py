@@ -185,6 +185,9 @@ def test_status_shows_live_epochs_and_cancel_leaves_no_process(write_job, worksp
     assert summary["status"] == "running"
     assert summary["running"][0]["epoch"] >= 1
     assert "accuracy" in summary["running"][0]["last"]
+    assert summary["running"][0]["progress_text"].startswith("epoch ")
+    assert cli(["status", job.id, "--workspace", str(workspace)]) == 0
+    assert "trial 0: epoch " in capsys.readouterr().out
 
     controller = job.status_record()["pid"]
     kernel = read_json(job.dir / "trials" / "0" / "runtime.json")["kernel_pid"]
