@@ -204,8 +204,7 @@ class TrainingParameters:
         to_flag,
         "flag",
         default=False,
-        local="each trial trains on one device (multi-GPU trials are not run yet)",
-        help="train one trial on several GPUs",
+        help="train one trial on every GPU of its slot (torchrun, one process per GPU)",
     )
     enable_onnx_normalization: bool | None = _p(
         to_flag, "flag", default=False, help="put input normalisation inside the ONNX export"

@@ -81,6 +81,7 @@ class ImageCache:
         self.fetched = 0
         self.hits = 0
         self._cache: Any = None
+        self._opened_by = 0
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -95,8 +96,13 @@ class ImageCache:
     @property
     def cache(self) -> Any:
         """The open ``diskcache.Cache``."""
+        if self._cache is not None and self._opened_by != os.getpid():
+            # A forked DataLoader worker must not share its parent's SQLite connection.
+            self._cache = None
         if self._cache is None:
             import diskcache
+
+            self._opened_by = os.getpid()
 
             self.directory.mkdir(parents=True, exist_ok=True)
             self._cache = diskcache.Cache(

@@ -38,6 +38,7 @@ from automl_nb.runner._recovery import recover_interrupted
 from automl_nb.runner._recovery import remove_stale_temp_files
 from automl_nb.runner._scheduler import RunningTrial
 from automl_nb.runner._scheduler import TrialScheduler
+from automl_nb.runner._slots import gpus_per_trial
 from automl_nb.runner._slots import plan_slots
 from automl_nb.runner._status import JOB_CANCELED
 from automl_nb.runner._status import JOB_COMPLETED
@@ -144,6 +145,7 @@ class JobController:
             max_trials=budget,
             max_concurrent_trials=limits.max_concurrent_trials,
             compute=self.spec.compute,
+            gpus_per_trial=gpus_per_trial(self.spec),
         )
         threads = getattr(self.plan.automode_plan, "threads", None)
         if threads:

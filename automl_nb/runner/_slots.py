@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
+
+from automl_nb.errors import ConfigError
+from automl_nb.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -41,17 +45,40 @@ def visible_gpus(compute: str | None) -> list[str]:
     return [str(i) for i in range(count)]
 
 
-def plan_slots(*, max_trials: int, max_concurrent_trials: int, compute: str | None) -> list[Slot]:
+def gpus_per_trial(spec: Any) -> int:
+    """GPUs one trial of ``spec`` takes: ``advanced_settings.processes_per_trial`` when given;
+    with ``distributed: true``, every visible GPU (0 stands for that); else 1."""
+    params = spec.training_parameters.to_dict()
+    processes = (params.get("advanced_settings") or {}).get("processes_per_trial")
+    if processes:
+        return int(processes)
+    return 0 if params.get("distributed") else 1
+
+
+def plan_slots(
+    *, max_trials: int, max_concurrent_trials: int, compute: str | None, gpus_per_trial: int = 1
+) -> list[Slot]:
     """The slots for a job.
 
     Concurrency is ``max_concurrent_trials`` capped by ``max_trials`` and, on GPU machines, by
     the number of GPUs (no two trials share a GPU). On a CPU-only machine the job gets one slot
     unless ``max_concurrent_trials`` asks for more; the cores are then shared out evenly.
+    A multi-process trial takes ``gpus_per_trial`` GPUs (0: all of them) in its slot.
     """
     wanted = max(1, min(max_concurrent_trials, max_trials))
     gpus = visible_gpus(compute)
     if gpus:
-        return [Slot(f"gpu:{g}", g) for g in gpus[:wanted]]
+        per = len(gpus) if gpus_per_trial <= 0 else gpus_per_trial
+        if per > len(gpus):
+            raise ConfigError(
+                Problem(
+                    f"a trial asks for {per} processes (one per GPU) but {len(gpus)} GPUs are "
+                    "visible",
+                    path="training_parameters.advanced_settings",
+                )
+            )
+        groups = [",".join(gpus[i : i + per]) for i in range(0, len(gpus) - per + 1, per)]
+        return [Slot(f"gpu:{g}", g) for g in groups[:wanted]]
     cores = os.cpu_count() or 1
     threads = max(1, cores // wanted)
     return [Slot(f"cpu:{i}", "", threads) for i in range(wanted)]

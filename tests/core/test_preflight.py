@@ -109,8 +109,9 @@ def test_good_jobs_pass_and_keys_not_acted_on_are_warnings(tmp_path: Path) -> No
         )
     )
     warnings = [str(w) for w in check_job(spec)]
-    for key in ("distributed", "augmentations", "node_count_per_trial", "compute"):
+    for key in ("augmentations", "node_count_per_trial", "compute"):
         assert any(key in w for w in warnings), (key, warnings)
+    assert not any("distributed" in w for w in warnings)  # acted on: torchrun
 
 
 def test_submit_refuses_a_job_that_cannot_run(tmp_path: Path) -> None:
@@ -129,6 +130,6 @@ def test_validate_cli_exits_1_with_the_located_problem(tmp_path: Path, capsys) -
     assert main(["validate", str(bad), "--no-images"]) == 1
     err = capsys.readouterr().err
     assert f"{bad}:4: training_parameters.model_name" in err and "resnet50" in err
-    good = _job(tmp_path, "training_parameters: {model_name: resnet18, distributed: true}")
+    good = _job(tmp_path, "training_parameters: {model_name: resnet18, augmentations: x}")
     assert main(["validate", str(good), "--no-images"]) == 0
     assert "warning:" in capsys.readouterr().err

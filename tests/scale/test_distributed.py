@@ -149,3 +149,34 @@ def test_a_dead_rank_fails_the_trial_and_leaves_no_process(tmp_path, colours):
     assert "TRIAL-ERROR DistributedTrialError" in output
     assert "died" in output or "failed" in output
     wait_for(lambda: not processes_mentioning(str(folder)), timeout=30, what="no process left")
+
+
+def test_canceling_a_two_process_trial_in_its_kernel_stops_every_rank(tmp_path, colours):
+    from automl_nb.cli import main as cli
+    from automl_nb.runner import submit
+    from automl_nb.runner._layout import pid_alive
+    from automl_nb.runner._layout import read_json
+
+    job_yaml = tmp_path / "job.yml"
+    job_yaml.write_text(job_text(colours, processes=2, batch=4, epochs=50))
+    workspace = tmp_path / "ws"
+    job = submit(str(job_yaml), workspace=workspace)
+    folder = job.dir / "trials" / "0"
+    try:
+        wait_for(lambda: read_jsonl(folder / "metrics.jsonl"), timeout=300, what="an epoch")
+        assert len(processes_mentioning(str(folder))) >= 3  # torchrun and its 2 ranks
+        assert cli(["cancel", job.id, "--workspace", str(workspace), "--wait"]) == 0
+        assert job.status == "canceled"
+        trial = job.trials()[0]
+        assert trial.state == "canceled"
+        # Rank 0 kept the best evaluated epoch: nothing evaluated is lost.
+        assert trial.best_score is not None and (folder / "model" / "model.pt").is_file()
+        wait_for(lambda: not processes_mentioning(str(folder)), timeout=30, what="no rank left")
+        kernel = (read_json(folder / "runtime.json", {}) or {}).get("kernel_pid")
+        wait_for(lambda: not pid_alive(kernel), timeout=30, what="the kernel's exit")
+    finally:
+        for pid in processes_mentioning(str(job.dir)):
+            os.kill(pid, signal.SIGKILL)
+        controller = job.status_record().get("pid")
+        if controller and controller != os.getpid() and pid_alive(controller):
+            os.kill(controller, signal.SIGKILL)

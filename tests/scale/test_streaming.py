@@ -149,3 +149,21 @@ def test_the_cache_cap_must_be_a_positive_number(monkeypatch):
         stream_cap_bytes()
     monkeypatch.setenv(CACHE_CAP_ENV, "1.5")
     assert stream_cap_bytes() == int(1.5 * 2**20)
+
+
+def test_a_forked_dataloader_worker_opens_its_own_cache_connection(tmp_path, monkeypatch):
+    import os
+
+    from automl_nb.data._cache import configure_image_cache
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    cache = configure_image_cache(stream=True)
+    assert cache.read("countfs:///a", lambda url: b"first") == b"first"
+    child = os.fork()
+    if child == 0:  # the worker: reads what the parent cached, adds an image of its own
+        same = cache.read("countfs:///a", lambda url: b"refetched") == b"first"
+        cache.read("countfs:///b", lambda url: b"from the worker")
+        os._exit(0 if same and cache._opened_by == os.getpid() else 1)
+    _, status = os.waitpid(child, 0)
+    assert status == 0
+    assert cache.read("countfs:///b", lambda url: b"refetched") == b"from the worker"
