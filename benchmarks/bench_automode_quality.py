@@ -159,7 +159,10 @@ def run_job(path: Path, workspace: Path, threads: int | None = None) -> dict[str
     load_before = uptime()
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "automl_nb.cli", "run", str(path), "--json", "--no-progress"],
+        [
+            *(sys.executable, "-m", "automl_nb.cli", "run", str(path), "--json", "--no-progress"),
+            *("--workspace", str(workspace)),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -185,7 +188,8 @@ def job_details(summary: dict[str, Any]) -> dict[str, Any]:
     trials = []
     for trial in sorted((folder / "trials").glob("*"), key=lambda p: int(p.name)):
         record = json.loads((trial / "status.json").read_text(encoding="utf-8"))
-        params = json.loads((trial / "params.json").read_text(encoding="utf-8"))
+        # Every resolved setting (a single trial's come from training_parameters).
+        params = json.loads((trial / "hyperparameters.json").read_text(encoding="utf-8"))
         epochs = len((trial / "metrics.jsonl").read_text(encoding="utf-8").splitlines())
         size = params.get("training_crop_size") or params.get("image_size") or ""
         trials.append(
