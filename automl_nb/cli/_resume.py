@@ -23,7 +23,8 @@ def add_resume_limits(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="M",
-        help="let the resumed sweep run M more minutes (counted from now)",
+        help="let the resumed sweep run M minutes from now (with --max-trials alone: the "
+        "job's timeout_minutes again, from now)",
     )
 
 
