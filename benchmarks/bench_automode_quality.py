@@ -15,8 +15,8 @@ fresh process, from scratch (``use_pretrained: false``):
 * **hand-tuned**: one trial of a fixed configuration (classification: resnet18, crop 64,
   lr 0.05, no early stopping; detection: yolov5 small at 320 px) with as many epochs as fit
   in the same ``M`` minutes: ``number_of_epochs`` is 90% of the budget over the epoch time
-  AutoMode's probe measured for that model and size on this machine (``--baseline-epochs``
-  overrides), so its learning-rate schedule completes, and ``timeout_minutes: M`` (the
+  an AutoMode trial of that model and size took on this machine (else the one its probe
+  expected; ``--baseline-epochs`` overrides), so its learning-rate schedule completes, and ``timeout_minutes: M`` (the
   trial's time budget ends it after its last epoch that fits, with its best model). By
   default it runs with the CPU threads per trial AutoMode's plan chose, so both get the same
   compute (``--baseline-threads`` overrides).
@@ -159,7 +159,10 @@ def run_job(path: Path, workspace: Path, threads: int | None = None) -> dict[str
     load_before = uptime()
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "automl_nb.cli", "run", str(path), "--json", "--no-progress"],
+        [
+            *(sys.executable, "-m", "automl_nb.cli", "run", str(path), "--json", "--no-progress"),
+            *("--workspace", str(workspace)),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -185,7 +188,8 @@ def job_details(summary: dict[str, Any]) -> dict[str, Any]:
     trials = []
     for trial in sorted((folder / "trials").glob("*"), key=lambda p: int(p.name)):
         record = json.loads((trial / "status.json").read_text(encoding="utf-8"))
-        params = json.loads((trial / "params.json").read_text(encoding="utf-8"))
+        # Every resolved setting (a single trial's come from training_parameters).
+        params = json.loads((trial / "hyperparameters.json").read_text(encoding="utf-8"))
         epochs = len((trial / "metrics.jsonl").read_text(encoding="utf-8").splitlines())
         size = params.get("training_crop_size") or params.get("image_size") or ""
         trials.append(
@@ -200,12 +204,21 @@ def job_details(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def baseline_epochs(auto: dict[str, Any], params: dict[str, Any], minutes: int) -> int | None:
-    """Epochs of the hand-tuned configuration that fit 90% of the budget, from the epoch time
-    AutoMode's plan expects for the same model and size (``None`` when it has none)."""
-    plan_path = Path(auto["job_dir"]) / "plan.json"
+    """Epochs of the hand-tuned configuration that fit 90% of the budget: from the real epoch
+    times of an AutoMode trial of the same model and size on this machine, else from the
+    epoch time its plan expected (``None`` when there is neither)."""
+    folder = Path(auto["job_dir"])
+    size = params.get("training_crop_size") or params.get("image_size")
+    for trial in sorted((folder / "trials").glob("*"), key=lambda p: int(p.name)):
+        c = json.loads((trial / "hyperparameters.json").read_text(encoding="utf-8"))
+        rows = [json.loads(x) for x in (trial / "metrics.jsonl").read_text().splitlines() if x]
+        same_size = (c.get("training_crop_size") or c.get("image_size")) == size
+        if c.get("model_name") == params["model_name"] and same_size and rows:
+            epoch = sum(r["seconds"] + r.get("validation_seconds", 0) for r in rows) / len(rows)
+            return max(1, int(0.9 * minutes * 60 / epoch))
+    plan_path = folder / "plan.json"
     if not plan_path.is_file():
         return None
-    size = params.get("training_crop_size") or params.get("image_size")
     for candidate in json.loads(plan_path.read_text(encoding="utf-8"))["candidates"]:
         c = candidate["params"]
         same_size = (c.get("training_crop_size") or c.get("image_size")) == size

@@ -185,7 +185,8 @@ def resume_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="M",
-        help="let the resumed sweep run M more minutes (counted from now)",
+        help="let the resumed sweep run M minutes from now (with --max-trials alone: the "
+        "job's timeout_minutes again, from now)",
     )
     _wait_argument(parser, "the job ends")
 

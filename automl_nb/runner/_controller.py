@@ -66,6 +66,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("automl_nb.runner")
+# Study attribute holding AutoMode's plan, for workers on other machines.
+PLAN_ATTR = "automode_plan"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class JobController:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.status = StatusRecorder(self.paths)
         self.publisher = BestModelPublisher(self.paths)
+        self._observed_epoch_seconds: float | None = None
 
     # ----------------------------------------------------------------------------- setup
     def _load(self) -> None:
@@ -117,7 +120,7 @@ class JobController:
         self.plan = create_study_components(
             self.spec,
             gpu_memory_gb=visible_gpu_memory_gb(),
-            automode_plan=automode_plan_of(self.spec, self.paths),
+            automode_plan=automode_plan_of(self.spec, self.paths, self.storage_url),
         )
         self.study = optuna.create_study(
             study_name=self.paths.job_id,
@@ -132,6 +135,10 @@ class JobController:
             # Workers on other machines read the spec from the shared storage (a resume
             # with more trials or time changes it).
             self.study.set_user_attr("job_yaml", job_yaml)
+        automode_plan = self.plan.automode_plan
+        if automode_plan is not None and PLAN_ATTR not in self.study.user_attrs:
+            # Workers on other machines sample from the same plan (see automode_plan_of).
+            self.study.set_user_attr(PLAN_ATTR, automode_plan.to_dict())
         self.plan.enqueue_first_trial(self.study)
         self.metric = (
             self.spec.task.primary_metric
@@ -247,6 +254,9 @@ class JobController:
         if len(self.scheduler.running) >= len(self.scheduler.slots):
             return False
         cheapest = min(c.epoch_seconds for c in plan.candidates)
+        if self._observed_epoch_seconds is not None:
+            # What epochs really took here beats the probe's estimate (the load changes).
+            cheapest = min(cheapest, self._observed_epoch_seconds)
         needed = plan.trial_overhead_seconds + plan.min_resource * cheapest
         return deadline - time.time() < needed
 
@@ -275,8 +285,22 @@ class JobController:
             self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        self._observe_epochs(running.folder)
         log.info("trial %d finished: %s (best %s=%s)", running.number, state, self.metric, score)
         self._emit("finished", running.number, record)
+
+    def _observe_epochs(self, folder: Path) -> None:
+        """Remember the fastest mean epoch time (training and validation) seen in a trial."""
+        from automl_nb.runner._layout import read_jsonl
+
+        times = [
+            float(row.get("seconds") or 0) + float(row.get("validation_seconds") or 0)
+            for row in read_jsonl(folder / "metrics.jsonl")
+        ]
+        if times:
+            mean = sum(times) / len(times)
+            known = self._observed_epoch_seconds
+            self._observed_epoch_seconds = mean if known is None else min(known, mean)
 
     def _publish_best(self) -> None:
         """Make ``best_model/`` the best completed trial's model (if it is not already)."""
@@ -309,8 +333,9 @@ class JobController:
             self.on_event(TrialEvent(kind, number, data))
 
 
-def automode_plan_of(spec: Any, paths: JobPaths) -> Any:
-    """The job's AutoMode plan: ``plan.json`` when written at submit, else planned now."""
+def automode_plan_of(spec: Any, paths: JobPaths, storage_url: str | None = None) -> Any:
+    """The job's AutoMode plan: ``plan.json`` when written at submit, else the one in the
+    shared storage (a worker joining from another machine), else planned now."""
     from automl_nb.sweep import Plan
     from automl_nb.sweep import is_automode
     from automl_nb.sweep import plan_job
@@ -319,7 +344,19 @@ def automode_plan_of(spec: Any, paths: JobPaths) -> Any:
     if not is_automode(spec):
         return None
     plan = Plan.load(paths.root)
+    if plan is None and storage_url:
+        import optuna
+
+        try:
+            study = optuna.load_study(
+                study_name=paths.job_id,
+                storage=open_storage(storage_url, journal=paths.journal),
+            )
+            stored = study.user_attrs.get(PLAN_ATTR)
+        except KeyError:
+            stored = None
+        plan = Plan.from_dict(stored) if stored else None
     if plan is None:
         plan = plan_job(spec, workspace=workspace_of(paths.root))
-        plan.save(paths.root)
+    plan.save(paths.root)
     return plan

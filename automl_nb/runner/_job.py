@@ -290,7 +290,9 @@ class Job:
 
         Args:
             max_trials: Extend the sweep to this many trials in all (earlier ones included).
-            timeout_minutes: Give the resumed run this many minutes from now.
+            timeout_minutes: Give the resumed run this many minutes from now. With either
+                option the time limit (this one, or the job's ``timeout_minutes``) counts from
+                the resume; without, from the job's first start.
 
         Raises:
             JobError: The job is still running, or ``max_trials`` is not above the trials it
@@ -302,8 +304,10 @@ class Job:
             extend_limits(self, max_trials=max_trials, timeout_minutes=timeout_minutes)
         self.paths.cancel_flag.unlink(missing_ok=True)
         fields: dict[str, Any] = {"submitted": time.time(), "pid": None, "ended": None}
-        if timeout_minutes is not None:
-            fields["started"] = None  # the new time limit counts from this resume
+        if max_trials is not None or timeout_minutes is not None:
+            # An extended sweep gets its time limit again, from now; a plain resume after a
+            # crash keeps the original deadline.
+            fields["started"] = None
         StatusRecorder(self.paths).job(JOB_QUEUED, **fields)
         _start_controller(self.paths)
         return self

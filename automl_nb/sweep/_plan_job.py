@@ -207,7 +207,9 @@ def _keep_user_settings(spec: Any, plan: Plan) -> None:
     plan.notes.append(f"the job's own {', '.join(sorted(given))} apply to every trial")
 
 
-def _plan(spec: Any, task: Any, machine: Machine, data: DataProfile, pretrained: bool, cost: Any):
+def _plan(
+    spec: Any, task: Any, machine: Machine, data: DataProfile, pretrained: bool, cost: Any
+) -> Plan:
     return plan_automode(
         task, Budget.from_limits(spec.limits), machine, data, pretrained=pretrained, cost=cost
     )

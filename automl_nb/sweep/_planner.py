@@ -265,9 +265,9 @@ def plan_automode(
         )
     if data.imbalance >= 3 and task is Task.CLASSIFICATION:
         notes.append(f"classes are imbalanced ({data.imbalance:.1f}:1): weighted loss on")
-        for c in candidates:
-            if c.role == "portfolio":
-                c.params["weighted_loss"] = 1
+        for candidate in candidates:
+            if candidate.role == "portfolio":
+                candidate.params["weighted_loss"] = 1
     return Plan(
         task=task.value,
         candidates=candidates,

@@ -42,7 +42,7 @@ DETECTION_SIZES_GPU = (600, 800)
 def _allowed_sizes(task: Task, machine: Machine, data: DataProfile) -> tuple[int, ...]:
     if task.is_detection:
         return DETECTION_SIZES_GPU if machine.gpu_count else DETECTION_SIZES_CPU
-    sizes = SCRATCH_SIZES
+    sizes: tuple[int, ...] = SCRATCH_SIZES
     if data.short_side:
         # Upscaling far past the image adds cost, not detail.
         cap = max(64, 1.25 * data.short_side)
@@ -103,8 +103,7 @@ def portfolio(
             out.append(params)
         return out
     if pretrained:
-        models = _PRETRAINED_GPU if machine.gpu_count else _PRETRAINED_CPU
-        for model in models:
+        for model in _PRETRAINED_GPU if machine.gpu_count else _PRETRAINED_CPU:
             out.append(
                 {
                     "model_name": model,

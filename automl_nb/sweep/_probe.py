@@ -126,23 +126,24 @@ def _random_batch(task: Task, batch: int, size: int, num_classes: int, device: A
             target = torch.randint(0, num_classes, (batch,), device=device)
         return images, target
     # Detection: images whose short side is the model's min_size, one box each.
-    images = [torch.rand(3, size, int(size * 4 / 3), device=device) for _ in range(batch)]
-    targets = []
+    pictures = [torch.rand(3, size, int(size * 4 / 3), device=device) for _ in range(batch)]
+    targets: list[dict[str, Any]] = []
     for _ in range(batch):
         box = torch.tensor([[size * 0.2, size * 0.2, size * 0.6, size * 0.7]], device=device)
-        target = {"boxes": box, "labels": torch.ones(1, dtype=torch.int64, device=device)}
+        boxes = {"boxes": box, "labels": torch.ones(1, dtype=torch.int64, device=device)}
         if task is Task.INSTANCE_SEGMENTATION:
             mask = torch.zeros(1, size, int(size * 4 / 3), dtype=torch.uint8, device=device)
             mask[:, int(size * 0.2) : int(size * 0.7), int(size * 0.2) : int(size * 0.6)] = 1
-            target["masks"] = mask
-        targets.append(target)
-    return images, targets
+            boxes["masks"] = mask
+        targets.append(boxes)
+    return pictures, targets
 
 
 def _train_step(model: Any, task: Task, images: Any, target: Any, optimizer: Any) -> None:
     import torch
 
     optimizer.zero_grad(set_to_none=True)
+    loss: Any
     if task.is_classification:
         logits = model(images)
         if task is Task.CLASSIFICATION_MULTILABEL:
@@ -313,7 +314,7 @@ class CostProbe:
         """The cost of ``model`` at ``size`` with ``batch`` images per step (probed once)."""
         key = self._key(model, size, min(batch, 16))
         entry = self._cache.get(key)
-        if _valid(entry):
+        if entry is not None and _valid(entry):
             if key not in self.cached and key not in self.measured:
                 self.cached.append(key)
             return Cost(float(entry["train"]), float(entry["eval"]))
