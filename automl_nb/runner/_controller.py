@@ -231,9 +231,12 @@ class JobController:
             raise
         finally:
             scheduler.pool.discard_warm()
-        if final == JOB_COMPLETED and not self._any_completed():
-            # Trials that were all canceled one by one leave a canceled job, not a failed one.
-            final = JOB_CANCELED if self._all_canceled() else JOB_FAILED
+        if final == JOB_COMPLETED and self._all_canceled():
+            # Trials that were all canceled one by one leave a canceled job (with the best
+            # model one of them kept, if any), not a completed or failed one.
+            final = JOB_CANCELED
+        elif final == JOB_COMPLETED and not self._any_completed():
+            final = JOB_FAILED
         self.status.job(final, ended=time.time(), **self._best_summary())
         return final
 

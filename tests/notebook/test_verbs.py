@@ -23,7 +23,7 @@ BAD_ARGUMENTS = {
     "check": "check --input-size big",
     "builder": "builder extra",
     "sweep": "sweep extra",
-    "plan": "plan extra",
+    "plan": "plan job.yml --no-such-option",
     "submit": "submit --timeout soon",
     "jobs": "jobs --last some",
     "status": "status one two",
