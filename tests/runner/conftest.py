@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from automl_nb.testing.processes import kill_job_processes
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -83,20 +83,4 @@ def workspace(tmp_path):
     """A workspace folder; any controller or kernel left running is killed afterwards."""
     ws = tmp_path / "ws"
     yield ws
-    from automl_nb.runner._layout import pid_alive
-    from automl_nb.runner._layout import read_json
-
-    for status in ws.glob("*/*/status.json"):
-        pid = read_json(status, {}).get("pid")
-        # A foreground job (run_job) records this very process: leave it alone.
-        if pid and pid != os.getpid() and pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-    from automl_nb.runner._controller import kill_spare_kernels
-    from automl_nb.runner._layout import JobPaths
-
-    for job_json in ws.glob("*/*/job.json"):
-        kill_spare_kernels(JobPaths(job_json.parent))
-    for runtime in ws.glob("*/*/trials/*/runtime.json"):
-        pid = read_json(runtime, {}).get("kernel_pid")
-        if pid and pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+    kill_job_processes(ws)

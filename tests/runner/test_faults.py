@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
@@ -21,6 +20,7 @@ from automl_nb.runner import submit
 from automl_nb.runner._layout import pid_alive
 from automl_nb.runner._layout import read_json
 from automl_nb.runner._layout import read_jsonl
+from automl_nb.testing.processes import wait_for
 from automl_nb.training._checkpoint import load_checkpoint
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -31,17 +31,6 @@ sweep: {sampling_algorithm: grid}
 search_space:
   - learning_rate: {type: choice, values: [0.01, 0.03]}
 """
-
-
-def wait_for(predicate, *, timeout: float = 180.0, poll: float = 0.1, what: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s."""
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def kill(pid: int) -> None:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -17,19 +16,9 @@ from automl_nb.runner import run_job
 from automl_nb.runner import submit
 from automl_nb.runner._layout import pid_alive
 from automl_nb.runner._layout import read_json
+from automl_nb.testing.processes import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-
-def wait_for(predicate, *, timeout: float = 120.0, poll: float = 0.2, what: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s."""
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _overlap(a, b) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -12,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from automl_nb.testing.processes import kill_job_processes
 
 # 32 px crops, resnet18 from scratch: a few seconds per epoch on 2 CPU cores.
 TINY_TRAINING = """\
@@ -157,25 +158,6 @@ def write_scale_job(tmp_path, colour_jsonl):
     return _write
 
 
-def _kill_recorded_processes(workspace: Path) -> None:
-    from automl_nb.runner._layout import pid_alive
-    from automl_nb.runner._layout import read_json
-
-    for status in workspace.glob("*/*/status.json"):
-        pid = read_json(status, {}).get("pid")
-        if pid and pid != os.getpid() and pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-    from automl_nb.runner._controller import kill_spare_kernels
-    from automl_nb.runner._layout import JobPaths
-
-    for job_json in workspace.glob("*/*/job.json"):
-        kill_spare_kernels(JobPaths(job_json.parent))
-    for runtime in workspace.glob("*/*/trials/*/runtime.json"):
-        pid = read_json(runtime, {}).get("kernel_pid")
-        if pid and pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture
 def workspaces(tmp_path):
     """``workspaces(name) -> folder``; every controller or kernel they record is killed after."""
@@ -187,4 +169,4 @@ def workspaces(tmp_path):
 
     yield _make
     for folder in made:
-        _kill_recorded_processes(folder)
+        kill_job_processes(folder)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,10 @@ import pytest
 from automl_nb.config import load_job
 from automl_nb.runner._layout import read_jsonl
 from automl_nb.testing.datasets import make_classification_jsonl
+from automl_nb.testing.processes import wait_for
 from automl_nb.training import run_trial
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-
-def wait_for(predicate, *, timeout: float = 180.0, poll: float = 0.2, what: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s."""
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -4,8 +4,6 @@ extension with ``resume --max-trials``."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import textwrap
 
 import pytest
@@ -14,6 +12,7 @@ from automl_nb.cli import main as cli
 from automl_nb.sweep import CostProbe
 from automl_nb.sweep import Plan
 from automl_nb.sweep import detect_machine
+from automl_nb.testing.processes import kill_job_processes
 
 
 @pytest.fixture(scope="module")
@@ -123,21 +122,7 @@ def test_plan_magic_shows_the_plan(tmp_path, colours, probe_workspace, monkeypat
 def workspace(tmp_path):
     ws = tmp_path / "ws"
     yield ws
-    from automl_nb.runner._controller import kill_spare_kernels
-    from automl_nb.runner._layout import JobPaths
-    from automl_nb.runner._layout import pid_alive
-    from automl_nb.runner._layout import read_json
-
-    for status in ws.glob("*/*/status.json"):
-        pid = read_json(status, {}).get("pid")
-        if pid and pid != os.getpid() and pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-    for job_json in ws.glob("*/*/job.json"):
-        kill_spare_kernels(JobPaths(job_json.parent))
-    for runtime in ws.glob("*/*/trials/*/runtime.json"):
-        pid = read_json(runtime, {}).get("kernel_pid")
-        if pid and pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+    kill_job_processes(ws)
 
 
 @pytest.mark.slow
