@@ -76,7 +76,7 @@ def test_early_termination_prunes_the_bad_sub_space(write_job, workspace, policy
           - optimizer: {{type: choice, values: [sgd]}}
             learning_rate: {{type: choice, values: [0.0000000001, 0.0000000002]}}
         """,
-        epochs=6,
+        epochs=20,  # long enough that a cut at epoch 3 lands before the end
     )
     job = run_job(str(job_yaml), workspace=workspace)
     states = {t.hyperparameters["learning_rate"]: t.state for t in job.trials()}
@@ -84,7 +84,7 @@ def test_early_termination_prunes_the_bad_sub_space(write_job, workspace, policy
     assert states[1e-10] == "pruned"
     assert states[2e-10] == "pruned"
     pruned = [t for t in job.trials() if t.state == "pruned"]
-    assert all(len(t.metrics) < 6 for t in pruned)
+    assert all(len(t.metrics) < 20 for t in pruned)
 
 
 def test_grid_visits_each_point_once(write_job, workspace):
