@@ -145,15 +145,23 @@ class TimeBudget:
     """Ends the trial after the epoch when the next one would not fit in ``seconds``.
 
     The trial then finishes normally, with its best evaluated model, instead of being killed
-    by the job's ``trial_timeout_minutes`` / ``timeout_minutes`` mid-epoch.
+    by the job's ``trial_timeout_minutes`` / ``timeout_minutes`` mid-epoch. When the budget
+    fits fewer epochs than planned, ``fit_epochs(n)`` (the learning-rate schedule's
+    :meth:`~automl_nb.training._optim.Schedule.fit_epochs`) is told after every epoch how many
+    fit, so the schedule ends with the budget rather than being cut at a high rate.
     """
 
     state_key = "time_budget"
 
-    def __init__(self, seconds: float | None) -> None:
+    def __init__(
+        self, seconds: float | None, fit_epochs: Callable[[int], bool] | None = None
+    ) -> None:
         self.seconds = seconds
+        self.fit_epochs = fit_epochs
         self.started = time.monotonic()
         self.epochs = 0
+        self.first_epoch_seconds = 0.0
+        self.fitted: int | None = None
 
     def on_train_start(self, state: TrainState) -> None:
         self.started = time.monotonic()
@@ -164,7 +172,15 @@ class TimeBudget:
         if self.seconds is None or state.should_stop:
             return
         elapsed = time.monotonic() - self.started
-        per_epoch = elapsed / self.epochs
+        if self.epochs == 1:
+            self.first_epoch_seconds = elapsed
+        # The first epoch also pays for warming up (allocations, first evaluation): the
+        # epochs after it say what the next one costs.
+        per_epoch = (
+            (elapsed - self.first_epoch_seconds) / (self.epochs - 1)
+            if self.epochs > 1
+            else elapsed
+        )
         # The last epoch of the plan always evaluates; allow for it as for any other.
         if elapsed + per_epoch > self.seconds and state.epoch < state.num_epochs:
             state.should_stop = True
@@ -175,6 +191,26 @@ class TimeBudget:
                 per_epoch,
                 self.seconds,
             )
+            return
+        self._fit_schedule(state, elapsed, per_epoch)
+
+    def _fit_schedule(self, state: TrainState, elapsed: float, per_epoch: float) -> None:
+        """Tell the schedule how many epochs fit, when fewer than planned."""
+        if self.fit_epochs is None or self.seconds is None:
+            return
+        fits = state.epoch + int((self.seconds - elapsed) // per_epoch)
+        epochs = min(state.num_epochs, max(state.epoch + 1, fits))
+        if epochs == state.num_epochs and self.fitted is None:
+            return
+        if self.fit_epochs(epochs) and self.fitted is None:
+            logger.info(
+                "the time budget of %.0f s fits about %d of the %d planned epochs: the "
+                "learning-rate schedule now ends with the budget",
+                self.seconds,
+                epochs,
+                state.num_epochs,
+            )
+        self.fitted = epochs
 
     def state_dict(self) -> dict[str, Any]:
         return {}

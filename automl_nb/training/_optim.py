@@ -8,6 +8,9 @@ Schedules and when they step:
   (0.45 by default, so it ends at about 2.5% of the base rate instead of zero), the
   ``WarmupCosineSchedule`` AutoML for Images uses. The warm-up counts from the first step
   (``(step + 1) / warmup_steps``) so no step runs with a zero learning rate.
+  When a trial's time budget ends it before its planned epochs, the cosine is shortened to end
+  at the last epoch that fits (:meth:`Schedule.fit_epochs`), so the trial still finishes its
+  low-learning-rate tail instead of being cut at a high rate.
 * ``step``: stepped **per epoch**; multiplies the rate by ``step_lr_gamma`` every
   ``step_lr_step_size`` epochs.
 * ``none``: constant learning rate.
@@ -61,16 +64,47 @@ def warmup_cosine_factor(step: int, warmup_steps: int, total_steps: int, cycles:
     """The ``warmup_cosine`` multiplier of the base learning rate at optimizer step ``step``."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
-    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    # Clamped: a trial that runs past a shortened schedule stays at its final rate.
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
     return max(0.0, 0.5 * (1.0 + math.cos(math.pi * cycles * 2.0 * progress)))
+
+
+class WarmupCosine:
+    """The ``warmup_cosine`` multiplier as a callable object: ``LambdaLR`` keeps its fields in
+    its state dict, so a shortened schedule survives a resume."""
+
+    def __init__(self, warmup_steps: int, total_steps: int, cycles: float) -> None:
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+        self.cycles = cycles
+
+    def __call__(self, step: int) -> float:
+        return warmup_cosine_factor(step, self.warmup_steps, self.total_steps, self.cycles)
 
 
 class Schedule:
     """A learning-rate scheduler plus when it steps (``"iteration"``, ``"epoch"`` or never)."""
 
-    def __init__(self, scheduler: Any, interval: str) -> None:
+    def __init__(self, scheduler: Any, interval: str, steps_per_epoch: int = 1) -> None:
         self.scheduler = scheduler
         self.interval = interval
+        self.steps_per_epoch = steps_per_epoch
+
+    def fit_epochs(self, epochs: int) -> bool:
+        """Make a ``warmup_cosine`` schedule end after ``epochs`` epochs (a time budget fits
+        no more); returns whether it changed. Other schedules are left as they are."""
+        shape = self._warmup_cosine()
+        if shape is None:
+            return False
+        total = max(shape.warmup_steps + 1, epochs * self.steps_per_epoch)
+        if total == shape.total_steps:
+            return False
+        shape.total_steps = total
+        return True
+
+    def _warmup_cosine(self) -> WarmupCosine | None:
+        lambdas = getattr(self.scheduler, "lr_lambdas", None) or []
+        return lambdas[0] if lambdas and isinstance(lambdas[0], WarmupCosine) else None
 
     def step_iteration(self) -> None:
         """Call after every optimizer step."""
@@ -106,10 +140,12 @@ def create_scheduler(
         total = max(1, cfg.number_of_epochs * steps_per_epoch)
         warmup = min(total, cfg.warmup_cosine_lr_warmup_epochs * steps_per_epoch)
         cycles = cfg.warmup_cosine_lr_cycles
+        # One shape object for every parameter group: fit_epochs changes them all at once.
+        shape = WarmupCosine(warmup, total, cycles)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine_factor(step, warmup, total, cycles)
+            optimizer, [shape] * len(optimizer.param_groups)
         )
-        return Schedule(scheduler, "iteration")
+        return Schedule(scheduler, "iteration", steps_per_epoch)
     if cfg.learning_rate_scheduler == "step":
         step = torch.optim.lr_scheduler.StepLR(
             optimizer, step_size=cfg.step_lr_step_size, gamma=cfg.step_lr_gamma

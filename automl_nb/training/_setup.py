@@ -279,7 +279,8 @@ def setup_trial(
         fit.best,
         MetricsLog(trial_dir / METRICS_FILE),
         EarlyStop(early),
-        TimeBudget(time_budget),
+        # Ranks keep the planned schedule: their learning rates must stay equal.
+        TimeBudget(time_budget, None if is_rank() else fit.schedule.fit_epochs),
         Checkpoints(ckpt_dir, lambda epoch: snapshot(fit, state, epoch), cfg.checkpoint_frequency),
         Progress(trial_dir / PROGRESS_FILE, cfg.training_batch_size),
         # Last: an epoch that ends as a stop is asked for is still logged and checkpointed.

@@ -154,3 +154,39 @@ def test_early_stopping_resets_on_improvement_and_can_be_off() -> None:
     assert [early.update(s) for s in (0.5, 0.4, 0.6, 0.5)] == [False, False, False, False]
     off = EarlyStopping(enabled=False, patience=1, delay=0)
     assert not any(off.update(s) for s in (0.5, 0.1, 0.1, 0.1))
+
+
+def test_fit_epochs_shortens_warmup_cosine_and_survives_a_resume() -> None:
+    hp = {**BASE, "learning_rate_scheduler": "warmup_cosine", "warmup_cosine_lr_warmup_epochs": 1}
+    cfg = trial_config(**{**hp, "number_of_epochs": 100})
+    optimizer = create_optimizer(_model(), cfg)
+    schedule = create_scheduler(optimizer, cfg, steps_per_epoch=4)
+    for _ in range(4 * 5):  # five epochs of the planned 100
+        optimizer.step()
+        schedule.step_iteration()
+    assert optimizer.param_groups[0]["lr"] > 0.09
+    # Only ten epochs fit: the cosine now ends at epoch 10 instead of 100.
+    assert schedule.fit_epochs(10) is True
+    assert schedule.fit_epochs(10) is False
+    saved = schedule.state_dict()
+    for _ in range(4 * 5):
+        optimizer.step()
+        schedule.step_iteration()
+    end = 0.1 * 0.5 * (1 + math.cos(math.pi * 0.9))
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(end, rel=1e-6)
+    # Past the shortened end the rate stays at its final value (it does not rise again).
+    for _ in range(8):
+        optimizer.step()
+        schedule.step_iteration()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(end, rel=1e-6)
+    # A resumed schedule keeps the shortened length.
+    again = create_scheduler(create_optimizer(_model(), cfg), cfg, steps_per_epoch=4)
+    again.load_state_dict(saved)
+    assert again.fit_epochs(10) is False
+
+
+def test_fit_epochs_leaves_other_schedules_alone() -> None:
+    for name in ("step", "none"):
+        cfg = trial_config(**BASE, learning_rate_scheduler=name)
+        schedule = create_scheduler(create_optimizer(_model(), cfg), cfg, steps_per_epoch=2)
+        assert schedule.fit_epochs(3) is False

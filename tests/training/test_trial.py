@@ -272,3 +272,18 @@ def test_a_time_budget_ends_the_trial_with_its_best_model(data_dir: Path, tmp_pa
     )
     # The resume checkpoint is written at the trial's last epoch whatever its cost.
     assert load_checkpoint(tmp_path / "t" / "checkpoints" / "last.pt")["epoch"] == result.epochs
+
+
+def test_a_time_budget_shortens_the_schedule_so_the_trial_ends_at_a_low_rate(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # 5000 epochs never fit in 20 s: cut there, the plain schedule would still be near its
+    # base rate; fitted to the budget it ends in its low-rate tail.
+    spec = _spec(data_dir, number_of_epochs=5000, early_stopping=False, learning_rate=0.05)
+    result = run_trial(spec, {}, tmp_path / "t", time_budget=20.0)
+    assert result.status == "completed" and 3 <= result.epochs < 5000
+    rates = [row["learning_rate"] for row in _lines(tmp_path / "t" / "metrics.jsonl")]
+    assert rates[-1] < 0.25 * 0.05, rates
+    assert "learning-rate schedule now ends with the budget" in (
+        tmp_path / "t" / "log.txt"
+    ).read_text()
