@@ -19,6 +19,7 @@ Run:  python benchmarks/bench_detectors.py [--minutes 10] [--threads 2]
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -29,16 +30,32 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "odFridgeObjects"
 
-# model name -> (hyperparameters, create_model keywords)
-RECIPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "yolov5": (
-        {"image_size": 320, "training_batch_size": 16, "learning_rate": 0.01},
-        {"model_size": "small", "img_size": 320, "box_score_thresh": 0.001},
-    ),
-    "fasterrcnn_resnet18_fpn": (
-        {"training_batch_size": 2, "learning_rate": 0.005},
-        {"min_size": 320, "max_size": 427, "box_score_thresh": 0.001},
-    ),
+# model name -> the hyperparameters of its recipe (over the model's defaults).
+RECIPES: dict[str, dict[str, Any]] = {
+    "yolov5": {
+        "model_size": "small",
+        "image_size": 320,
+        "training_batch_size": 16,
+        "learning_rate": 0.01,
+        "momentum": 0.937,
+        "weight_decay": 5e-4,
+    },
+    "fasterrcnn_resnet18_fpn": {
+        "min_size": 320,
+        "max_size": 427,
+        "training_batch_size": 2,
+        "learning_rate": 0.005,
+        "momentum": 0.9,
+        "weight_decay": 1e-4,
+    },
+}
+# Settings every recipe shares; the low score threshold lets mAP see the whole ranking.
+COMMON = {
+    "validation_batch_size": 8,
+    "number_of_workers": 0,
+    "optimizer": "sgd",
+    "nesterov": True,
+    "box_score_threshold": 0.001,
 }
 
 
@@ -100,41 +117,48 @@ def train_and_evaluate(
     """Train ``name`` from scratch for ``seconds``, then evaluate it."""
     import torch
 
+    from automl_nb.config import load_job
+    from automl_nb.config import resolve_trial_config
     from automl_nb.models import create_model
     from automl_nb.models import get_model_cfg
     from automl_nb.training import create_optimizer
     from automl_nb.training import engine
     from automl_nb.training._data import build_datasets
     from automl_nb.training._data import build_loaders
+    from automl_nb.training._setup import model_kwargs
 
     task = "image_object_detection"
-    hp_extra, model_kwargs = RECIPES[name]
-    cfg = get_model_cfg(name, task)
-    hp: dict[str, Any] = {
-        **cfg.defaults,
-        "advanced_settings": {"apply_mosaic_for_yolo": True},
-        "tile_grid_size": None,
-        "validation_batch_size": 8,
-        "number_of_workers": 0,
-        "optimizer": "sgd",
-        "momentum": 0.937 if name == "yolov5" else 0.9,
-        "nesterov": True,
-        "weight_decay": 5e-4 if name == "yolov5" else 1e-4,
-        **hp_extra,
-    }
+    params = {**COMMON, **RECIPES[name], "model_name": name}
+    spec = load_job(
+        {
+            "task": task,
+            "target_column_name": "label",
+            "training_data": {"path": "unused.jsonl", "type": "uri_file"},
+            "training_parameters": {
+                **params,
+                "advanced_settings": json.dumps(
+                    {"use_pretrained": False, "apply_mosaic_for_yolo": True}
+                ),
+            },
+        }
+    )
+    model_cfg = get_model_cfg(name, task)
+    cfg = resolve_trial_config(spec, model_cfg=model_cfg)
     labels = list(train.labels)
     torch.manual_seed(args.seed)
-    train_ds, valid_ds = build_datasets(
-        train, valid, task=task, hp=hp, model_cfg=cfg, labels=labels
-    )
+    train_ds, valid_ds = build_datasets(train, valid, cfg=cfg, model_cfg=model_cfg, labels=labels)
     generator = torch.Generator().manual_seed(args.seed)
     train_loader, valid_loader = build_loaders(
-        train_ds, valid_ds, task=task, hp=hp, device=torch.device("cpu"), generator=generator
+        train_ds, valid_ds, cfg=cfg, device=torch.device("cpu"), generator=generator
     )
     model = create_model(
-        name, task=task, num_classes=len(labels), pretrained=False, **model_kwargs
+        name,
+        task=task,
+        num_classes=len(labels),
+        pretrained=False,
+        **model_kwargs(cfg, model_cfg),
     )
-    optimizer = create_optimizer(model, hp)
+    optimizer = create_optimizer(model, cfg)
     schedule = TimeSchedule(optimizer, seconds, args.warmup)
     images = 0
     epochs = 0
@@ -193,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--yolo-batch-size", type=int, default=None, help="yolov5 batch size")
     args = parser.parse_args(argv)
     if args.yolo_batch_size:
-        RECIPES["yolov5"][0]["training_batch_size"] = args.yolo_batch_size
+        RECIPES["yolov5"]["training_batch_size"] = args.yolo_batch_size
 
     import torch
 
