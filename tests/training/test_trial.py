@@ -284,6 +284,7 @@ def test_a_time_budget_shortens_the_schedule_so_the_trial_ends_at_a_low_rate(
     assert result.status == "completed" and 3 <= result.epochs < 5000
     rates = [row["learning_rate"] for row in _lines(tmp_path / "t" / "metrics.jsonl")]
     assert rates[-1] < 0.25 * 0.05, rates
-    assert "learning-rate schedule now ends with the budget" in (
-        tmp_path / "t" / "log.txt"
-    ).read_text()
+    assert (
+        "learning-rate schedule now ends with the budget"
+        in (tmp_path / "t" / "log.txt").read_text()
+    )
