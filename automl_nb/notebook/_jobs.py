@@ -59,6 +59,7 @@ class JobSnapshot:
         max_trials: ``limits.max_trials``.
         taken: When it was read (``time.time()``).
         error: The controller's error, when the job failed.
+        plan: AutoMode's plan as ``{"headline", "text"}`` (``plan.json``), or None.
     """
 
     job_id: str
@@ -69,6 +70,7 @@ class JobSnapshot:
     max_trials: int = 1
     taken: float = 0.0
     error: str | None = None
+    plan: dict[str, str] | None = None
 
     @property
     def done(self) -> bool:
@@ -101,6 +103,8 @@ def job_settings(job: Any) -> tuple[str, Any, int]:
 
 def take_snapshot(job: Any, settings: tuple[str, Any, int] | None = None) -> JobSnapshot:
     """Read the job folder (and its Optuna storage) once."""
+    from automl_nb.server._payload import plan_payload
+
     metric, policy, max_trials = settings or job_settings(job)
     record = job.status_record()
     status = job.status
@@ -113,6 +117,7 @@ def take_snapshot(job: Any, settings: tuple[str, Any, int] | None = None) -> Job
         max_trials=max_trials,
         taken=time.time(),
         error=record.get("error"),
+        plan=plan_payload(job),
     )
 
 

@@ -133,8 +133,21 @@ def job_summary(job: Any, trials: list[Any] | None = None) -> dict[str, Any]:
     }
 
 
+def plan_payload(job: Any) -> dict[str, str] | None:
+    """AutoMode's plan of a job (``plan.json``) as ``{"headline", "text"}``, or None when the
+    job has none (a manual sweep) or it cannot be read."""
+    try:
+        plan = job.plan()
+    except Exception:  # noqa: BLE001 - a damaged plan.json must not hide the job
+        return None
+    if plan is None:
+        return None
+    return {"headline": plan.headline(), "text": plan.text()}
+
+
 def job_detail(job: Any) -> dict[str, Any]:
-    """A job with all its trials (per-epoch rows, reasons in full) and its folder."""
+    """A job with all its trials (per-epoch rows, reasons in full), its folder and, for
+    AutoMode, its plan."""
     now = time.time()
     trials = job.trials()
     summary = job_summary(job, trials)
@@ -143,5 +156,6 @@ def job_detail(job: Any) -> dict[str, Any]:
         **summary,
         "folder": str(job.dir),
         "notes": job.status_record().get("notes", []),
+        "plan": plan_payload(job),
         "trials": [trial_payload(t, metric, now) for t in trials],
     }

@@ -172,13 +172,18 @@ class Plan:
             )
         return out
 
+    def headline(self) -> str:
+        """The plan in one line: trials, expected time, budget, weights."""
+        weights = "pretrained weights" if self.pretrained else "from scratch"
+        return (
+            f"AutoMode plan: {self.n_trials} trial(s) in ~{duration(self.expected_seconds)} "
+            f"of a {duration(self.budget_seconds)} budget ({weights})"
+        )
+
     def text(self) -> str:
         """The plan as plain text (what ``automl-vision plan`` prints)."""
-        budget = duration(self.budget_seconds)
-        weights = "pretrained weights" if self.pretrained else "from scratch"
         lines = [
-            f"AutoMode plan: {self.n_trials} trial(s) in ~{duration(self.expected_seconds)} "
-            f"of a {budget} budget ({weights})",
+            self.headline(),
             f"  machine: {self.machine}",
             f"  data: {self.data}",
             f"  start: {self.first_reason}",

@@ -104,13 +104,25 @@ export function jobActionsHtml(job: IJobSummary): string {
   return `<div class="jp-AutoML-actions">${buttons.join(' ')}</div>`;
 }
 
-/** The whole card: header, charts, trials (and action buttons with `actions`). */
+/** AutoMode's plan, folded under its headline; empty for a manual sweep. */
+export function planHtml(job: IJobDetail): string {
+  if (!job.plan) {
+    return '';
+  }
+  return (
+    `<details class="jp-AutoML-plan"><summary>${escapeHtml(job.plan.headline)}</summary>` +
+    `<pre>${escapeHtml(job.plan.text)}</pre></details>`
+  );
+}
+
+/** The whole card: header, plan, charts, trials (and action buttons with `actions`). */
 export function jobCardHtml(job: IJobDetail, actions = false): string {
   const metric = job.primary_metric || 'score';
   return (
     `<div class="jp-AutoML-card" data-job="${escapeHtml(job.id)}">` +
     jobHeaderHtml(job) +
     (actions ? jobActionsHtml(job) : '') +
+    planHtml(job) +
     `<div class="jp-AutoML-charts">` +
     `<figure><figcaption>${escapeHtml(metric)} per epoch, per trial</figcaption>${epochChartSvg(job.trials, metric)}</figure>` +
     `<figure><figcaption>best ${escapeHtml(metric)} so far</figcaption>${bestChartSvg(job.trials, metric)}</figure>` +

@@ -60,10 +60,18 @@ export interface ITrial {
   elapsed: number | null;
 }
 
+/** AutoMode's plan of a job: a one-line headline and the whole plan as text. */
+export interface IJobPlan {
+  headline: string;
+  text: string;
+}
+
 /** A job with all its trials. */
 export interface IJobDetail extends IJobSummary {
   folder: string;
   notes: string[];
+  /** AutoMode's plan (`plan.json`); null for a manual sweep. */
+  plan?: IJobPlan | null;
   trials: ITrial[];
 }
 

@@ -99,3 +99,5 @@ def test_payload_is_strict_json(finished_job):
     # NaN is not JSON: the payload must load in a browser's JSON.parse.
     text = json.dumps(job_detail(finished_job), allow_nan=False)
     assert finished_job.id in text
+    # A manual sweep has no AutoMode plan.
+    assert json.loads(text)["plan"] is None

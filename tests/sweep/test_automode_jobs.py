@@ -145,6 +145,7 @@ def test_planned_sweep_runs_and_resume_adds_trials(tmp_path, colours, workspace,
     assert first[0].hyperparameters == plan.candidates[0].params
     assert summary["status"] == "completed" and job.best_model_dir is not None
     scores = {t.number: t.best_score for t in first}
+    _plan_is_shown(job, plan)
 
     # Extend the finished sweep: one more trial, the first two kept as they were.
     assert cli(["resume", job.id, "--workspace", str(workspace), "--max-trials", "3"]) == 0
@@ -159,3 +160,16 @@ def test_planned_sweep_runs_and_resume_adds_trials(tmp_path, colours, workspace,
     assert trials[2].state in ("completed", "pruned", "timeout")
     # Fewer trials than it has is refused.
     assert cli(["resume", job.id, "--workspace", str(workspace), "--max-trials", "2"]) == 2
+
+
+def _plan_is_shown(job, plan) -> None:
+    """The job panel's payload and the notebook dashboard show the plan the job ran."""
+    from automl_nb.notebook.widgets import Dashboard
+    from automl_nb.server._payload import job_detail
+
+    shown = job_detail(job)["plan"]
+    assert shown["headline"] == plan.headline() and shown["headline"].startswith("AutoMode plan:")
+    assert plan.candidates[0].params["model_name"] in shown["text"]
+    dashboard = Dashboard(job, start=False)
+    assert f"<summary>{plan.headline()}</summary>" in dashboard.plan.value
+    assert plan.headline() in dashboard.static_html()

@@ -22,6 +22,16 @@ from automl_nb.notebook._plots import plot_trials
 from automl_nb.notebook.widgets._watcher import JobWatcher
 
 
+def plan_html(plan: dict[str, str] | None) -> str:
+    """AutoMode's plan folded under its headline, or "" for a job without one."""
+    if not plan:
+        return ""
+    return (
+        f"<details><summary>{esc(plan['headline'])}</summary>"
+        f"<pre style='font-size:90%'>{esc(plan['text'])}</pre></details>"
+    )
+
+
 def _plot_key(snapshot: JobSnapshot) -> tuple:
     # The plot only changes when a trial's state or its metric rows change.
     return tuple(
@@ -55,6 +65,8 @@ class Dashboard(widgets.VBox):
         self._settings = job_settings(job)
         self._plot_key: tuple | None = None
         self.header = widgets.HTML()
+        # AutoMode's plan, folded under its headline (empty for a manual sweep).
+        self.plan = widgets.HTML()
         # Hidden until there is a curve: an empty Image shows a broken-image icon.
         self.plot = widgets.Image(
             format="png", layout=widgets.Layout(max_width="100%", display="none")
@@ -91,7 +103,15 @@ class Dashboard(widgets.VBox):
             [self.trial_picker, self.cancel_trial_button, self.cancel_job_button]
         )
         super().__init__(
-            [self.header, controls, self.confirm_box, self.plot, self.table, self.message]
+            [
+                self.header,
+                self.plan,
+                controls,
+                self.confirm_box,
+                self.plot,
+                self.table,
+                self.message,
+            ]
         )
         self.watcher = JobWatcher(
             self.read,
@@ -136,6 +156,7 @@ class Dashboard(widgets.VBox):
             for child in children:
                 stack.enter_context(child.hold_sync())
             self.header.value = self._header_html(snapshot)
+            self.plan.value = plan_html(snapshot.plan)
             self.table.value = self._table_html(snapshot)
             key = _plot_key(snapshot)
             if key != self._plot_key and any(snapshot.curves().values()):
@@ -153,6 +174,7 @@ class Dashboard(widgets.VBox):
         """The widgets :meth:`apply` may change: each sends at most one message per update."""
         return (
             self.header,
+            self.plan,
             self.plot,
             self.plot.layout,
             self.table,
@@ -218,7 +240,8 @@ class Dashboard(widgets.VBox):
         snapshot = self.snapshot or self.read()
         plot = png_img(self.plot.value, title="metric per epoch") if self.plot.value else ""
         return (
-            f"<div class='automl-nb-dashboard'>{self._header_html(snapshot)}{plot}"
+            f"<div class='automl-nb-dashboard'>{self._header_html(snapshot)}"
+            f"{plan_html(snapshot.plan)}{plot}"
             f"{self._table_html(snapshot)}</div>"
         )
 

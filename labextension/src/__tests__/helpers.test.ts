@@ -149,3 +149,20 @@ test('a job in the sidebar shows its running trials progress', () => {
   };
   assert.match(jobListItemHtml(job), /jp-AutoML-progress">trial 0: epoch 1\/40, batch 2\/10</);
 });
+
+test('an AutoMode job shows its plan folded under its headline; a manual sweep shows none', () => {
+  const base = {
+    id: 'j', experiment: 'e', status: 'running', task: 'image_classification', primary_metric: 'accuracy',
+    max_trials: 3, total: 0, counts, best_score: null, best_trial: null, created: 0, started: 0, ended: null,
+    elapsed: 5, error: null, folder: 'f', notes: [], trials: []
+  } as IJobDetail;
+  const plan = {
+    headline: 'AutoMode plan: 3 trial(s) in ~4.5 min of a 5.0 min budget (from scratch)',
+    text: 'AutoMode plan: 3 trial(s)\n  trial  model <resnet18>'
+  };
+  const html = jobCardHtml({ ...base, plan }, true);
+  assert.match(html, /<details class="jp-AutoML-plan"><summary>AutoMode plan: 3 trial\(s\) in ~4\.5 min/);
+  assert.ok(html.includes('model &lt;resnet18&gt;'), 'plan text escaped');
+  assert.ok(!jobCardHtml({ ...base, plan: null }).includes('jp-AutoML-plan'));
+  assert.ok(!jobCardHtml(base).includes('jp-AutoML-plan'));
+});
