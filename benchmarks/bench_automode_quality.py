@@ -14,10 +14,11 @@ fresh process, from scratch (``use_pretrained: false``):
   (probe included) is made before the job's clock starts; the wall time printed includes it.
 * **hand-tuned**: one trial of a fixed configuration (classification: resnet18, crop 64,
   lr 0.05, no early stopping; detection: yolov5 small at 320 px) with as many epochs as fit
-  in the same ``M`` minutes: ``number_of_epochs`` is 90% of the budget over the epoch time
+  in the same ``M`` minutes: ``number_of_epochs`` is 1.3 x 90% of the budget over the epoch time
   an AutoMode trial of that model and size took on this machine (else the one its probe
-  expected; ``--baseline-epochs`` overrides), so its learning-rate schedule completes, and ``timeout_minutes: M`` (the
-  trial's time budget ends it after its last epoch that fits, with its best model). By
+  expected; ``--baseline-epochs`` overrides), and ``timeout_minutes: M``: the trial's time
+  budget fits its learning-rate schedule to the epochs that really fit and ends it after the
+  last one, with its best model. By
   default it runs with the CPU threads per trial AutoMode's plan chose, so both get the same
   compute (``--baseline-threads`` overrides).
 
@@ -203,10 +204,16 @@ def job_details(summary: dict[str, Any]) -> dict[str, Any]:
     return {"trials": trials, "threads": plan.get("threads"), "sweep_seconds": sweep}
 
 
+# Over-planned epochs: the time budget shortens the schedule, it never lengthens it.
+BASELINE_EPOCH_MARGIN = 1.3
+
+
 def baseline_epochs(auto: dict[str, Any], params: dict[str, Any], minutes: int) -> int | None:
-    """Epochs of the hand-tuned configuration that fit 90% of the budget: from the real epoch
-    times of an AutoMode trial of the same model and size on this machine, else from the
-    epoch time its plan expected (``None`` when there is neither)."""
+    """Epochs of the hand-tuned configuration: a margin over those that fit 90% of the budget,
+    from the real epoch times of an AutoMode trial of the same model and size on this machine,
+    else from the epoch time its plan expected (``None`` when there is neither). The trial's
+    time budget then fits its schedule to the epochs that really fit, so it uses the whole
+    budget whether the machine got faster or slower meanwhile."""
     folder = Path(auto["job_dir"])
     size = params.get("training_crop_size") or params.get("image_size")
     for trial in sorted((folder / "trials").glob("*"), key=lambda p: int(p.name)):
@@ -215,7 +222,7 @@ def baseline_epochs(auto: dict[str, Any], params: dict[str, Any], minutes: int) 
         same_size = (c.get("training_crop_size") or c.get("image_size")) == size
         if c.get("model_name") == params["model_name"] and same_size and rows:
             epoch = sum(r["seconds"] + r.get("validation_seconds", 0) for r in rows) / len(rows)
-            return max(1, int(0.9 * minutes * 60 / epoch))
+            return max(1, int(BASELINE_EPOCH_MARGIN * 0.9 * minutes * 60 / epoch))
     plan_path = folder / "plan.json"
     if not plan_path.is_file():
         return None
@@ -223,7 +230,9 @@ def baseline_epochs(auto: dict[str, Any], params: dict[str, Any], minutes: int) 
         c = candidate["params"]
         same_size = (c.get("training_crop_size") or c.get("image_size")) == size
         if c.get("model_name") == params["model_name"] and same_size:
-            return max(1, int(0.9 * minutes * 60 / candidate["epoch_seconds"]))
+            return max(
+                1, int(BASELINE_EPOCH_MARGIN * 0.9 * minutes * 60 / candidate["epoch_seconds"])
+            )
     return None
 
 
