@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from automl_nb.data._transforms import classification_transform
     from automl_nb.models import create_model
     from automl_nb.models import get_model_cfg
+    from automl_nb.testing.configs import trial_config
     from automl_nb.testing.datasets import make_classification_jsonl
     from automl_nb.training import create_optimizer
     from automl_nb.training import create_scheduler
@@ -109,16 +110,19 @@ def main(argv: list[str] | None = None) -> int:
         base = create_model(
             args.model, task="image_classification", num_classes=len(classes), pretrained=False
         )
-        hp = {
-            "optimizer": "sgd",
-            "learning_rate": 0.01,
-            "momentum": 0.9,
-            "nesterov": 1,
-            "weight_decay": 1e-4,
-            "number_of_epochs": args.rounds + 1,
-            "learning_rate_scheduler": "warmup_cosine",
-            "warmup_cosine_lr_warmup_epochs": 1,
-        }
+        hp = trial_config(
+            model_name=args.model,
+            **{
+                "optimizer": "sgd",
+                "learning_rate": 0.01,
+                "momentum": 0.9,
+                "nesterov": 1,
+                "weight_decay": 1e-4,
+                "number_of_epochs": args.rounds + 1,
+                "learning_rate_scheduler": "warmup_cosine",
+                "warmup_cosine_lr_warmup_epochs": 1,
+            },
+        )
         ours_model = copy.deepcopy(base).to(device)
         plain_model = copy.deepcopy(base).to(device)
         ours_opt = create_optimizer(ours_model, hp)
