@@ -75,7 +75,7 @@ def node_address() -> str:
         return socket.getfqdn()
 
 
-def _rendezvous_port(host: str) -> int:
+def _rendezvous_port() -> int:
     configured = os.environ.get(RDZV_PORT_ENV, "").strip()
     if configured:
         return int(configured)
@@ -95,7 +95,7 @@ def new_rendezvous(folder: Path, *, nodes: int, processes: int) -> dict[str, Any
     host = node_address()
     return {
         "id": f"{folder.parent.parent.name}-{folder.name}-{secrets.token_hex(4)}",
-        "endpoint": f"{host}:{_rendezvous_port(host)}",
+        "endpoint": f"{host}:{_rendezvous_port()}",
         "nodes": nodes,
         "processes_per_node": processes,
         "job": folder.parent.parent.name,
