@@ -255,8 +255,8 @@ def _warnings(rep: Reporter, spec: JobSpec) -> list[Problem]:
         notes.append(
             rep.problem(
                 ("properties", "node_count_per_trial"),
-                "accepted, not acted on: each trial runs on one machine",
-                value=nodes,
+                f"each trial runs on {nodes} machines: start `automl-vision worker JOB "
+                "--node-rank K` on the others (the workspace on a shared filesystem)",
             )
         )
     if spec.compute.startswith("azureml:"):

@@ -12,6 +12,14 @@ The cache folder is ``$AUTOML_NB_IMAGE_CACHE`` (default ``~/.cache/automl-nb/ima
 are keyed by URL, so delete the folder after changing images in place. Local files are never
 cached (nor ``memory://`` ones). ``diskcache`` is safe across processes (``DataLoader``
 workers, concurrent trials).
+
+A cache hit writes nothing: diskcache's least-recently-used bookkeeping costs one SQLite
+transaction per read (a large share of reading a small image), so hits are read through a
+second handle that does not update access times, and the access times of the images read are
+written (to diskcache's table, as its own LRU reads do) in one transaction per batch: every
+``TOUCH_BATCH`` hits or ``TOUCH_SECONDS``, and always before an image is added, so the eviction
+that adding may cause sees this process's reads, in order. Another process's reads are at most
+one batch behind.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +43,9 @@ DEFAULT_STREAM_CAP_MB = 10240.0
 UNBOUNDED = 2**62
 # Progress is logged about this many times while the cache fills.
 PROGRESS_STEPS = 20
+# Cache hits whose access times are written together (see the module doc).
+TOUCH_BATCH = 256
+TOUCH_SECONDS = 2.0
 
 
 def cache_folder() -> Path:
@@ -81,12 +93,17 @@ class ImageCache:
         self.fetched = 0
         self.hits = 0
         self._cache: Any = None
+        self._reader: Any = None
+        self._touch: Any = None  # a sqlite3 connection writing the access times of hits
         self._opened_by = 0
         self._lock = threading.Lock()
+        # Hits not yet written as uses (url -> None, in the order read), since _pending_since.
+        self._pending: dict[str, None] = {}
+        self._pending_since = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update(_cache=None, _lock=None)
+        state.update(_cache=None, _reader=None, _touch=None, _lock=None, _pending={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -98,19 +115,76 @@ class ImageCache:
         """The open ``diskcache.Cache``."""
         if self._cache is not None and self._opened_by != os.getpid():
             # A forked DataLoader worker must not share its parent's SQLite connection.
-            self._cache = None
+            self._cache = self._reader = self._touch = None
+            self._pending = {}
         if self._cache is None:
-            import diskcache
-
             self._opened_by = os.getpid()
-
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._cache = diskcache.Cache(
-                str(self.directory),
-                size_limit=self.size_limit or UNBOUNDED,
-                eviction_policy="least-recently-used",
-            )
+            self._cache = self._open()
         return self._cache
+
+    def _open(self) -> Any:
+        import diskcache
+
+        return diskcache.Cache(
+            str(self.directory),
+            size_limit=self.size_limit or UNBOUNDED,
+            eviction_policy="least-recently-used",
+        )
+
+    @property
+    def reader(self) -> Any:
+        """A handle on the same cache whose reads write nothing (see the module doc)."""
+        self.cache  # noqa: B018 - opens (or reopens after a fork) both handles' folder
+        if self._reader is None:
+            reader = self._open()
+            # This handle only: the policy stored in the cache's database stays LRU.
+            reader.reset("eviction_policy", "none", update=False)
+            self._reader = reader
+        return self._reader
+
+    def flush_uses(self) -> None:
+        """Write the access times of the hits read since the last flush, in one transaction
+        (in the order read, so the least recently used is evicted first)."""
+        self.cache  # noqa: B018 - reopens after a fork
+        with self._lock:  # prefetch threads share the connection
+            pending, self._pending = list(self._pending), {}
+            if not pending:
+                return
+            if self._touch is None:
+                import sqlite3
+
+                from diskcache.core import DBNAME
+
+                self._touch = sqlite3.connect(
+                    str(self.directory / DBNAME),
+                    isolation_level=None,
+                    timeout=60,
+                    check_same_thread=False,
+                )
+            start = time.time() - len(pending) * 1e-6
+            rows = [(start + i * 1e-6, url) for i, url in enumerate(pending)]
+            self._touch.execute("BEGIN IMMEDIATE")
+            try:
+                # diskcache's own LRU update (its Cache table; str keys are stored raw).
+                self._touch.executemany(
+                    "UPDATE Cache SET access_time = ? WHERE key = ? AND raw = 1", rows
+                )
+            finally:
+                self._touch.execute("COMMIT")
+
+    def _note_use(self, url: str) -> None:
+        with self._lock:
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            self._pending.pop(url, None)  # a later read moves it to the end
+            self._pending[url] = None
+            due = (
+                len(self._pending) >= TOUCH_BATCH
+                or time.monotonic() - self._pending_since >= TOUCH_SECONDS
+            )
+        if due:
+            self.flush_uses()
 
     def volume(self) -> int:
         """Bytes the cache holds on disk (its database included)."""
@@ -118,12 +192,14 @@ class ImageCache:
 
     def read(self, url: str, fetch: Callable[[str], bytes]) -> bytes:
         """The bytes of ``url``: from the cache, else fetched with ``fetch`` and kept."""
-        data = self.cache.get(url)
+        data = self.reader.get(url)
         if data is not None:
             self.hits += 1
+            self._note_use(url)
             return bytes(data)
         data = fetch(url)
         if self.size_limit is None or len(data) <= self.size_limit:
+            self.flush_uses()  # adding may evict: the least recently used must be known
             self.cache.set(url, data)
         with self._lock:
             self.fetched += 1

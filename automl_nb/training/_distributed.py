@@ -168,5 +168,10 @@ def make_distributed(fit: Any, trial_dir: Path | None = None) -> None:
     fit.train_model = DistributedDataParallel(
         fit.model, device_ids=ids, find_unused_parameters=unused
     )
+    from automl_nb.training._builtin_callbacks import StopRequest
+
     sync = RankSync(folder, fit.model, fit.device)
-    fit.builtins = [sync, *fit.builtins, RankAgree(sync)]
+    # The ranks stop together (RankSync, RankAgree): one rank leaving on its own would leave
+    # the others waiting in a collective (and, across machines, torchrun in its exit barrier).
+    own = [b for b in fit.builtins if not isinstance(b, StopRequest)]
+    fit.builtins = [sync, *own, RankAgree(sync)]

@@ -18,7 +18,8 @@ and waits for it:
   is killed leaves no process behind.
 
 Rank 0 writes the trial folder as a single-process trial would; ranks 1.. write scratch
-folders under ``<trial>/.ranks/``.
+folders under ``<trial>/.ranks/``. With ``properties.node_count_per_trial`` > 1 this machine is
+node 0 of a c10d rendezvous that the other machines join (:mod:`automl_nb.training._nodes`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,8 @@ RANKS_LOG = "ranks.log"
 # How long stopped ranks may take to write the kept model before they are killed (the
 # controller's own grace is 30 s).
 STOP_GRACE_SECONDS = 25.0
+# How long node 0's torchrun may outlive its ranks once rank 0 wrote the trial's result.
+DONE_GRACE_SECONDS = 10.0
 # The module each process runs (not imported by the package, so ``-m`` runs it cleanly).
 _RANK_ENTRY = "automl_nb.training._rank"
 
@@ -59,10 +63,28 @@ def _die_with_parent(sig: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
 
 
-def _threads_per_rank(processes: int) -> str:
+def threads_per_rank(processes: int) -> str:
+    """``OMP_NUM_THREADS`` for each of ``processes`` ranks sharing this machine's threads."""
     import torch
 
     return str(max(1, torch.get_num_threads() // processes))
+
+
+def rank_command(torchrun_arguments: list[str], request: Path) -> list[str]:
+    """The ``torchrun`` command line (dying with its parent) whose ranks run ``request``."""
+    return [
+        sys.executable,
+        "-m",
+        _RANK_ENTRY,
+        "agent",
+        *torchrun_arguments,
+        "--max-restarts=0",
+        "--monitor-interval=0.5",
+        "-m",
+        _RANK_ENTRY,
+        "rank",
+        str(request),
+    ]
 
 
 def run_distributed_trial(
@@ -71,11 +93,15 @@ def run_distributed_trial(
     trial_dir: Path,
     *,
     processes: int,
+    nodes: int = 1,
     device: Any = None,
     resume: bool = False,
     time_budget: float | None = None,
 ) -> Any:
     """Run the trial on ``processes`` ranks under ``torchrun``; return rank 0's result.
+
+    With ``nodes`` > 1 this is node 0 of a rendezvous of ``nodes`` machines, each running
+    ``processes`` ranks (see :mod:`automl_nb.training._nodes`).
 
     Raises:
         DistributedTrialError: A rank failed (its error is in the message) or died.
@@ -83,6 +109,7 @@ def run_distributed_trial(
     """
     from automl_nb.config import resolve_trial_config
     from automl_nb.config._load import dump_job
+    from automl_nb.training import _nodes
     from automl_nb.training._builtin_callbacks import json_default
     from automl_nb.training._distributed import TRIAL_DIR_ENV
 
@@ -94,7 +121,7 @@ def run_distributed_trial(
     folder = Path(trial_dir).resolve()
     ranks = folder / RANKS_DIR
     if ranks.exists():
-        for stale in ranks.glob("*.json"):
+        for stale in [*ranks.glob("*.json"), *ranks.glob("pid-*")]:
             stale.unlink()
     ranks.mkdir(parents=True, exist_ok=True)
     request = {
@@ -108,39 +135,85 @@ def run_distributed_trial(
     }
     (ranks / "request.json").write_text(json.dumps(request, default=json_default))
     env = dict(os.environ, **{TRIAL_DIR_ENV: str(folder)})
-    env.setdefault("OMP_NUM_THREADS", _threads_per_rank(processes))
-    command = [
-        sys.executable,
-        "-m",
-        _RANK_ENTRY,
-        "agent",
-        "--standalone",
-        "--nnodes=1",
-        f"--nproc-per-node={processes}",
-        "--max-restarts=0",
-        "--monitor-interval=0.5",
-        "-m",
-        _RANK_ENTRY,
-        "rank",
-        str(ranks / "request.json"),
-    ]
+    env.setdefault("OMP_NUM_THREADS", threads_per_rank(processes))
+    record = None
+    if nodes > 1:
+        record = _nodes.new_rendezvous(folder, nodes=nodes, processes=processes)
+        env[_nodes.NODE_RANK_ENV] = "0"
+        arguments = _nodes.torchrun_arguments(record, 0)
+    else:
+        arguments = ["--standalone", "--nnodes=1", f"--nproc-per-node={processes}"]
+    command = rank_command(arguments, ranks / "request.json")
     log.info("starting %d processes with torchrun (output in %s)", processes, RANKS_LOG)
+    mine = _nodes.local_ranks(record, 0, processes)
     wrote_stop = False
     with open(folder / RANKS_LOG, "ab") as output:
         agent = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
         try:
-            code = agent.wait()
+            if record is not None:
+                _nodes.publish_rendezvous(ranks, record)
+                _nodes.log_waiting(folder, record)
+                code = _wait_for_node_zero(agent, ranks, mine)
+            else:
+                code = agent.wait()
         except KeyboardInterrupt:
             wrote_stop = _ask_ranks_to_stop(folder)
-            _wait_quietly(agent, STOP_GRACE_SECONDS)
+            if not any((ranks / f"pid-{rank}").exists() for rank in mine):
+                pass  # still waiting for the other nodes: nothing to keep
+            elif record is not None:
+                with contextlib.suppress(KeyboardInterrupt):
+                    _wait_for_node_zero(agent, ranks, mine, STOP_GRACE_SECONDS)
+            else:
+                _wait_quietly(agent, STOP_GRACE_SECONDS)
             raise
         finally:
-            _end_every_process(agent, ranks)
+            if record is not None:
+                _nodes.withdraw_rendezvous(ranks, record)
+            end_processes(agent, ranks, mine)
             if wrote_stop:
                 (folder / "stop").unlink(missing_ok=True)
-    return _outcome(folder, ranks, code)
+    return _outcome(folder, ranks, code, record)
+
+
+def _wait_for_node_zero(
+    agent: subprocess.Popen, ranks: Path, mine: range, timeout: float | None = None
+) -> int | None:
+    """Wait for node 0's ``torchrun`` (at most ``timeout`` s); once rank 0 wrote its result
+    and this machine's ranks are gone, give it a grace only: it would wait minutes in its
+    exit barrier for a node whose rank failed after rank 0 was done."""
+    done_at: float | None = None
+    end = None if timeout is None else time.monotonic() + timeout
+    while end is None or time.monotonic() < end:
+        try:
+            return agent.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+        if done_at is None and _ranks_done(ranks, mine):
+            done_at = time.monotonic()
+        if done_at is not None and time.monotonic() - done_at > DONE_GRACE_SECONDS:
+            log.warning(
+                "torchrun still waits for the other nodes after the trial ended; ending it"
+            )
+            return None
+    return None
+
+
+def _ranks_done(ranks: Path, mine: range) -> bool:
+    """Rank 0 wrote the result and none of this machine's ranks is alive."""
+    request = ranks / "request.json"
+    if not (ranks / "result.json").is_file():
+        return False
+    return not any(_is_rank_process(pid, request) for pid in _pids(ranks, mine))
+
+
+def _pids(ranks: Path, mine: range) -> list[int]:
+    pids = []
+    for rank in mine:
+        with contextlib.suppress(OSError, ValueError):
+            pids.append(int((ranks / f"pid-{rank}").read_text()))
+    return pids
 
 
 def _ask_ranks_to_stop(folder: Path) -> bool:
@@ -157,15 +230,17 @@ def _wait_quietly(agent: subprocess.Popen, timeout: float) -> None:
         agent.wait(timeout=timeout)
 
 
-def _is_rank_process(pid: int) -> bool:
+def _is_rank_process(pid: int, request: Path) -> bool:
     try:
-        return _RANK_ENTRY.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+    return _RANK_ENTRY.encode() in cmdline and str(request).encode() in cmdline
 
 
-def _end_every_process(agent: subprocess.Popen, ranks: Path) -> None:
-    """Kill ``torchrun``'s process group and any rank still alive (they have their own)."""
+def end_processes(agent: subprocess.Popen, ranks: Path, mine: range) -> None:
+    """Kill ``torchrun``'s process group and any of this machine's ranks (``mine``) still
+    alive (they have their own)."""
     if agent.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(agent.pid, signal.SIGTERM)  # torchrun ends its ranks on SIGTERM
@@ -173,22 +248,19 @@ def _end_every_process(agent: subprocess.Popen, ranks: Path) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(agent.pid, signal.SIGKILL)
     agent.poll()
-    for pid_file in ranks.glob("pid-*"):
-        try:
-            pid = int(pid_file.read_text())
-        except (OSError, ValueError):
-            continue
-        if _is_rank_process(pid):
+    for pid in _pids(ranks, mine):
+        if _is_rank_process(pid, ranks / "request.json"):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
 
-def _outcome(folder: Path, ranks: Path, code: int) -> Any:
-    """Rank 0's result, or the error of the rank that failed."""
+def _outcome(folder: Path, ranks: Path, code: int, record: dict[str, Any] | None) -> Any:
+    """Rank 0's result, or the error of the rank that failed first."""
     from automl_nb.training._result import TrialResult
 
     result_file = ranks / "result.json"
-    if code == 0 and result_file.is_file():
+    # Rank 0 wrote its result: the trial ended there (a rank elsewhere may have failed after).
+    if result_file.is_file():
         data = json.loads(result_file.read_text())
         if data.get("stopped"):
             raise KeyboardInterrupt("the trial's ranks stopped")
@@ -196,12 +268,27 @@ def _outcome(folder: Path, ranks: Path, code: int) -> Any:
         data["model_dir"] = Path(model_dir) if model_dir else None
         data["trial_dir"] = folder
         return TrialResult(**data)
-    errors = sorted(ranks.glob("error-*.json"))
+    errors = sorted(ranks.glob("error-*.json"), key=lambda p: p.stat().st_mtime)
     if errors:
+        # The first to fail is the cause; the others lost their peer.
         first = json.loads(errors[0].read_text())
+        where = ""
+        if record is not None:
+            logs = ", ".join(f"ranks-node-{k}.log" for k in range(1, int(record["nodes"])))
+            where = f" (a trial on {record['nodes']} machines; the other nodes' output: {logs})"
         raise DistributedTrialError(
-            f"rank {first['rank']} failed: {first['type']}: {first['message']}"
+            f"rank {first['rank']} failed: {first['type']}: {first['message']}{where}"
         )
+    if record is not None:
+        from automl_nb.training import _nodes
+
+        missing = _nodes.missing_nodes(ranks, record)
+        if missing:
+            raise DistributedTrialError(
+                f"node(s) {', '.join(map(str, missing))} of {record['nodes']} did not join "
+                f"within {_nodes.join_timeout()} s; run `{_nodes.worker_command(folder)}` on "
+                "each other machine"
+            )
     lines = (folder / RANKS_LOG).read_text(encoding="utf-8", errors="replace").splitlines()
     tail = "\n".join(lines[-15:])
     raise DistributedTrialError(
@@ -250,14 +337,18 @@ def rank_main(request_file: str) -> int:
     from automl_nb.config import load_job
     from automl_nb.training import run_trial
     from automl_nb.training._builtin_callbacks import json_default
+    from automl_nb.training._nodes import global_rank_from_env
 
     _die_with_parent(signal.SIGKILL)
     request = json.loads(Path(request_file).read_text())
-    folder = Path(request["trial_dir"])
-    ranks = folder / RANKS_DIR
-    rank = int(os.environ["RANK"])
+    # The folder as this machine sees it (another node may mount the job folder elsewhere).
+    ranks = Path(request_file).resolve().parent
+    folder = ranks.parent
+    rank = global_rank_from_env()
+    os.environ["RANK"] = str(rank)  # what init_process_group reads
     (ranks / f"pid-{rank}").write_text(str(os.getpid()))
-    os.chdir(request.get("cwd") or os.getcwd())
+    with contextlib.suppress(OSError):
+        os.chdir(request.get("cwd") or os.getcwd())
     device = _rank_device(request.get("device"))
     if device.startswith("cuda"):
         torch.cuda.set_device(torch.device(device))

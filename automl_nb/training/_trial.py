@@ -40,6 +40,7 @@ from automl_nb.training._distributed import is_rank
 from automl_nb.training._distributed import processes_per_trial
 from automl_nb.training._launch import run_distributed_trial
 from automl_nb.training._model_folder import write_model_folder
+from automl_nb.training._nodes import node_count
 from automl_nb.training._result import TrialResult
 from automl_nb.training._setup import Fit
 from automl_nb.training._setup import restore
@@ -151,7 +152,8 @@ def run_trial(
                 limits = spec.limits
                 time_budget = 60.0 * min(limits.trial_timeout_minutes, limits.timeout_minutes)
             processes = 1 if is_rank() else processes_per_trial(resolve_trial_config(spec, params))
-            if processes > 1:  # torchrun ranks, in their own processes (see _launch)
+            nodes = 1 if is_rank() else node_count(spec)
+            if processes > 1 or nodes > 1:  # torchrun ranks, in their own processes (_launch)
                 if datasets is not None or hooks.callbacks:
                     logger.warning("datasets= and callbacks are not passed to the ranks")
                 return run_distributed_trial(
@@ -159,6 +161,7 @@ def run_trial(
                     params,
                     folder,
                     processes=processes,
+                    nodes=nodes,
                     device=device,
                     resume=resume,
                     time_budget=time_budget,

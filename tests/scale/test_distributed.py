@@ -169,3 +169,145 @@ def test_canceling_a_two_process_trial_in_its_kernel_stops_every_rank(tmp_path, 
         controller = job.status_record().get("pid")
         if controller and controller != os.getpid() and pid_alive(controller):
             os.kill(controller, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------------ several machines
+def node_env() -> dict[str, str]:
+    """Two "machines" on localhost: both nodes reach each other at 127.0.0.1."""
+    return dict(os.environ, AUTOML_NB_NODE_ADDRESS="127.0.0.1", OMP_NUM_THREADS="1")
+
+
+def two_node_job(path: Path, jsonl: Path, *, epochs: int) -> Path:
+    path.write_text(
+        job_text(jsonl, processes=1, batch=4, epochs=epochs)
+        + "properties: {node_count_per_trial: 2}\n"
+    )
+    return path
+
+
+def cli_process(*arguments: str, log: Path) -> subprocess.Popen:
+    """``automl-vision ARGUMENTS`` as a process of its own (its output in ``log``)."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "automl_nb.cli", *arguments],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=node_env(),
+        )
+
+
+def start_node_worker(workspace: Path, log: Path) -> tuple[Path, subprocess.Popen]:
+    """Once the controller made the job folder: ``worker JOB --node-rank 1`` on "node 1"."""
+    job_json = wait_for(lambda: next(workspace.glob("*/*/job.json"), None), what="the job")
+    job = job_json.parent
+    worker = cli_process(
+        "worker", job.name, "--node-rank", "1", "--workspace", str(workspace), log=log
+    )
+    return job, worker
+
+
+def kill_all(*processes: subprocess.Popen, folder: Path) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+    for pid in processes_mentioning(str(folder)):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_a_trial_on_two_nodes_matches_two_processes_on_one(tmp_path, colours):
+    workspace = tmp_path / "ws"
+    job_yaml = two_node_job(tmp_path / "job.yml", colours, epochs=2)
+    controller = cli_process(
+        "run",
+        str(job_yaml),
+        "--workspace",
+        str(workspace),
+        "--no-progress",
+        log=tmp_path / "controller.log",
+    )
+    job, worker = start_node_worker(workspace, tmp_path / "worker.log")
+    try:
+        assert controller.wait(timeout=500) == 0, (tmp_path / "controller.log").read_text()
+        # The node worker ends with the job.
+        assert worker.wait(timeout=60) == 0, (tmp_path / "worker.log").read_text()
+        assert "node 1 finished (job completed)" in (tmp_path / "worker.log").read_text()
+    finally:
+        kill_all(controller, worker, folder=job)
+    trial = job / "trials" / "0"
+    rows = read_jsonl(trial / "metrics.jsonl")
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert all(r["processes"] == 2 for r in rows)  # one on each node
+    assert (trial / "ranks-node-1.log").is_file() and (trial / "model" / "model.pt").is_file()
+    assert not (trial / ".ranks" / "rendezvous.json").exists()
+    assert not processes_mentioning(str(job))
+    # The same data and seed on two processes of one machine (the same global batch).
+    one_machine = run_trial(
+        load_job(job_text(colours, processes=2, batch=4, epochs=2)), {}, tmp_path / "one"
+    )
+    assert [r["learning_rate"] for r in rows] == [r["learning_rate"] for r in one_machine.history]
+    for a, b in zip(one_machine.history, rows):
+        assert b["accuracy"] == pytest.approx(a["accuracy"], abs=0.2)
+    first = (one_machine.history[0]["train_loss"], rows[0]["train_loss"])
+    assert first[1] == pytest.approx(first[0], rel=0.2), first
+    # Ranks numbered as on one machine (rank 0 on node 0): the same shards, the same steps.
+    assert [r["train_loss"] for r in rows] == pytest.approx(
+        [r["train_loss"] for r in one_machine.history], rel=1e-4
+    )
+    status = json.loads((job / "status.json").read_text())
+    assert status["best_score"] == pytest.approx(one_machine.best_score, abs=0.1)
+
+
+def test_a_killed_node_worker_fails_the_trial_and_leaves_no_process(tmp_path, colours):
+    workspace = tmp_path / "ws"
+    job_yaml = two_node_job(tmp_path / "job.yml", colours, epochs=50)
+    controller = cli_process(
+        "run",
+        str(job_yaml),
+        "--workspace",
+        str(workspace),
+        "--no-progress",
+        log=tmp_path / "controller.log",
+    )
+    job, worker = start_node_worker(workspace, tmp_path / "worker.log")
+    trial = job / "trials" / "0"
+    try:
+        wait_for(lambda: read_jsonl(trial / "metrics.jsonl"), timeout=300, what="an epoch")
+        assert (trial / ".ranks" / "pid-1").is_file()  # node 1's rank
+        worker.kill()
+        assert controller.wait(timeout=120) == 1, (tmp_path / "controller.log").read_text()
+        status = json.loads((job / "status.json").read_text())
+        assert status["status"] == "failed"
+        assert "DistributedTrialError" in status["error"], status["error"]
+        assert "ranks-node-1.log" in status["error"]  # where to look
+        wait_for(lambda: not processes_mentioning(str(job)), timeout=60, what="no process left")
+    finally:
+        kill_all(controller, worker, folder=job)
+
+
+def test_canceling_a_two_node_trial_stops_both_nodes_and_the_node_worker_exits(tmp_path, colours):
+    from automl_nb.cli import main as cli
+    from automl_nb.testing.processes import kill_job_processes
+
+    workspace = tmp_path / "ws"
+    job_yaml = two_node_job(tmp_path / "job.yml", colours, epochs=50)
+    submit = cli_process(
+        "submit", str(job_yaml), "--workspace", str(workspace), log=tmp_path / "submit.log"
+    )
+    job, worker = start_node_worker(workspace, tmp_path / "worker.log")
+    trial = job / "trials" / "0"
+    try:
+        assert submit.wait(timeout=120) == 0, (tmp_path / "submit.log").read_text()
+        wait_for(lambda: read_jsonl(trial / "metrics.jsonl"), timeout=300, what="an epoch")
+        assert (trial / ".ranks" / "pid-1").is_file()  # node 1's rank is training
+        assert cli(["cancel", job.name, "--workspace", str(workspace), "--wait"]) == 0
+        status = json.loads((job / "status.json").read_text())
+        assert status["status"] == "canceled"
+        record = json.loads((trial / "status.json").read_text())
+        assert record["state"] == "canceled" and record["best_score"] is not None
+        # Node 1 stopped at the same batch and its worker left with the job.
+        assert worker.wait(timeout=90) == 0, (tmp_path / "worker.log").read_text()
+        assert "node 1 finished (job canceled)" in (tmp_path / "worker.log").read_text()
+        wait_for(lambda: not processes_mentioning(str(job)), timeout=60, what="no process left")
+    finally:
+        kill_all(submit, worker, folder=job)
+        kill_job_processes(workspace)

@@ -167,3 +167,42 @@ def test_a_forked_dataloader_worker_opens_its_own_cache_connection(tmp_path, mon
     _, status = os.waitpid(child, 0)
     assert status == 0
     assert cache.read("countfs:///b", lambda url: b"refetched") == b"from the worker"
+
+
+def test_hits_read_without_a_write_still_evict_the_least_recently_used(tmp_path):
+    cache = ImageCache(tmp_path / "cache", size_limit=10**9)
+    image = {f"k{i}": bytes([i]) * 40_000 for i in range(13)}  # each in a file of its own
+    for key in list(image)[:12]:
+        cache.read(key, image.get)
+    # Room for one image less than the next: adding k12 evicts diskcache's cull batch (the 10
+    # least recently used).
+    cache.cache.reset("size_limit", cache.volume() + 20_000)
+    for key in ("k0", "k1", "k2", "k3", "k4", "k5"):  # hits, read in this order
+        assert cache.read(key, lambda url: b"fetched again") == image[key]
+    assert cache._pending  # their access times are not written yet
+    cache.read("k12", image.get)
+    # Unread k6..k11 went first, then the hits in the order they were read.
+    assert sorted(cache.cache, key=lambda k: int(k[1:])) == ["k4", "k5", "k12"]
+
+
+def test_hits_are_written_as_uses_in_batches(tmp_path, monkeypatch):
+    from automl_nb.data import _cache
+
+    monkeypatch.setattr(_cache, "TOUCH_BATCH", 4)
+    cache = ImageCache(tmp_path / "cache", size_limit=None)
+    for key in ("a", "b", "c", "d"):
+        cache.read(key, lambda url: url.encode())
+    import sqlite3
+
+    def access_times() -> dict[str, float]:
+        with sqlite3.connect(tmp_path / "cache" / "cache.db") as db:
+            return dict(db.execute("SELECT key, access_time FROM Cache"))
+
+    before = access_times()
+    for key in ("d", "c", "b"):
+        cache.read(key, lambda url: b"fetched again")
+    assert access_times() == before  # three hits: nothing written yet
+    cache.read("a", lambda url: b"fetched again")  # the fourth: one batch of four
+    after = access_times()
+    assert all(after[k] > before[k] for k in "abcd")
+    assert after["d"] < after["c"] < after["b"] < after["a"]  # in the order read
