@@ -1,0 +1,111 @@
+"""A 2-process trial run from a notebook's own kernel: interrupting the cell stops every rank,
+and after a kernel restart the same cell resumes the trial from its checkpoint; no process is
+left behind at any point (DDP inside Jupyter otherwise hangs or kills the kernel)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client import KernelManager
+
+from automl_nb.runner._layout import read_jsonl
+from automl_nb.testing.datasets import make_classification_jsonl
+from automl_nb.testing.processes import wait_for
+from tests.scale.test_distributed import job_text
+from tests.scale.test_distributed import processes_mentioning
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+CELL = """\
+from automl_nb.config import load_job
+from automl_nb.training import run_trial
+result = run_trial(load_job({job!r}), {{}}, {folder!r}, resume={resume})
+print("trial", result.status, result.epochs)
+"""
+
+
+@pytest.fixture(scope="module")
+def colours(tmp_path_factory) -> Path:
+    return make_classification_jsonl(
+        tmp_path_factory.mktemp("colours"), n=40, size=32, classes=("red", "green")
+    )
+
+
+def _run_cell(kc, code: str, timeout: float) -> tuple[str, list[dict]]:
+    """Execute ``code``; its iopub messages until idle, and the reply status."""
+    msg_id = kc.execute(code)
+    messages = []
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except Exception:  # noqa: BLE001 - queue.Empty: keep waiting
+            continue
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        messages.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            errors = [m for m in messages if m["msg_type"] == "error"]
+            return ("error" if errors else "ok"), messages
+    raise AssertionError(f"the cell did not finish within {timeout} s")
+
+
+def _stdout(messages: list[dict]) -> str:
+    return "".join(m["content"].get("text", "") for m in messages if m["msg_type"] == "stream")
+
+
+def test_interrupting_a_two_process_trial_in_a_notebook_and_restarting_it(tmp_path, colours):
+    job = tmp_path / "job.yml"
+    job.write_text(job_text(colours, processes=2, batch=5, epochs=12), encoding="utf-8")
+    folder = tmp_path / "trial"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path.cwd())}
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(tmp_path), env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        msg_id = kc.execute(CELL.format(job=str(job), folder=str(folder), resume=False))
+        wait_for(
+            lambda: len(read_jsonl(folder / "metrics.jsonl")) >= 1,
+            timeout=300,
+            what="the first epoch of the 2-process trial",
+        )
+        assert len(processes_mentioning(str(folder))) >= 2, "torchrun and its ranks run"
+        km.interrupt_kernel()
+        status = None
+        end = time.time() + 120
+        while time.time() < end and status is None:
+            try:
+                msg = kc.get_iopub_msg(timeout=1)
+            except Exception:  # noqa: BLE001 - queue.Empty
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "error":
+                assert msg["content"]["ename"] == "KeyboardInterrupt", msg["content"]
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                status = "idle"
+        assert status == "idle", "the interrupted cell ended and the kernel is usable"
+        wait_for(lambda: not processes_mentioning(str(folder)), timeout=60, what="no rank left")
+        done = len(read_jsonl(folder / "metrics.jsonl"))
+        assert 1 <= done < 12
+
+        # Restart the kernel, then run the same cell again with resume: it continues.
+        km.restart_kernel(now=True)
+        kc.wait_for_ready(timeout=120)
+        outcome, messages = _run_cell(
+            kc, CELL.format(job=str(job), folder=str(folder), resume=True), timeout=400
+        )
+        assert outcome == "ok", [m["content"] for m in messages if m["msg_type"] == "error"]
+        assert "trial completed 12" in _stdout(messages)
+        epochs = [row["epoch"] for row in read_jsonl(folder / "metrics.jsonl")]
+        assert epochs == list(range(1, 13)), "resumed after the last checkpointed epoch"
+        assert not processes_mentioning(str(folder))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert not processes_mentioning(str(folder))
