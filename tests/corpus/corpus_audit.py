@@ -432,6 +432,7 @@ def audit_cases() -> Iterator[Case]:
         data_url_cases,
         sdk_audit_cases,
         coco_category_cases,
+        csv_label_cases,
     ):
         for case in group():
             yield Case(f"{case.id.split('-')[0]}-audit-{case.id.split('-', 1)[1]}", case.build,
@@ -518,3 +519,24 @@ def coco_category_cases() -> Iterator[Case]:
         return Run(argv=argv, expect=("instances.json", "categories[1].id"), untouched=(out,))
 
     yield Case("convert-coco-category-id-twice", duplicate)
+
+
+def csv_label_cases() -> Iterator[Case]:
+    """A CSV whose quote never closes, or whose class name holds a NUL: the rows after it
+    would become part of one class name."""
+    texts = {
+        "unclosed-quote": 'filename,labels\na.png,"cat\nb.png,dog\n',
+        "nul-in-label": "filename,labels\na.png,c\x00at\nb.png,dog\n",
+    }
+    for name, text in texts.items():
+
+        def build(folder: Path, _: Any, text=text) -> Run:
+            for image in ("a.png", "b.png"):
+                (folder / image).write_bytes(png_bytes(8))
+            (folder / "labels.csv").write_text(text)
+            out = folder / "out.jsonl"
+            out.write_text(PRECIOUS)
+            argv = ["convert", "csv", str(folder / "labels.csv"), "-o", str(out)]
+            return Run(argv=argv, expect=("labels.csv:2", "labels"), untouched=(out,))
+
+        yield Case(f"convert-csv-{name}", build)
