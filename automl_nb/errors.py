@@ -7,6 +7,8 @@ problem is (file, line, key path or field) and *what* is wrong, so that a messag
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -91,3 +93,24 @@ class ModelError(AutoMLError, ValueError):
 
 class JobError(AutoMLError, RuntimeError):
     """A job or trial could not be run, found or controlled."""
+
+
+def not_a_file_reason(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as an ordinary file, or None when it can.
+
+    A FIFO, a socket or a device (``/dev/zero``) would block a reader for ever or never end,
+    so every reader of a user's file asks here first and reports the answer as a located
+    problem.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "not found" if not os.path.islink(path) else "a symbolic link to a missing file"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
+        return f"is {kind}, not a regular file"
+    return None

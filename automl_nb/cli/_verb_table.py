@@ -64,6 +64,39 @@ class CommandContext:
 _NEWEST = "(default: the last job submitted from this notebook, else the newest job)"
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a number above 0 (got {text})")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535 (got {value})")
+    return value
+
+
 def _job_argument(
     parser: argparse.ArgumentParser, what: str = "job", default: str = _NEWEST
 ) -> None:
@@ -214,7 +247,9 @@ def predict_arguments(parser: argparse.ArgumentParser) -> None:
         help="an inference setting (v1 or v2 name), e.g. box_score_thresh=0.5; repeatable",
     )
     _device_argument(parser)
-    parser.add_argument("--batch-size", type=int, default=None, help="images per forward pass")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=None, help="images per forward pass"
+    )
 
 
 def explain_arguments(parser: argparse.ArgumentParser) -> None:
@@ -266,7 +301,7 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=None,
         help="onnx: fixed batch size (detection default 1; classification default dynamic)",
     )
@@ -294,7 +329,10 @@ def serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="interface to bind (default 127.0.0.1; any other is reachable from other machines)",
     )
     parser.add_argument(
-        "--port", type=int, default=5001, help="TCP port (default 5001; 0 picks a free one)"
+        "--port",
+        type=port_number,
+        default=5001,
+        help="TCP port (default 5001; 0 picks a free one)",
     )
     auth = parser.add_mutually_exclusive_group()
     auth.add_argument(
@@ -307,14 +345,24 @@ def serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _device_argument(parser)
     limits = parser.add_argument_group("request limits")
-    limits.add_argument("--max-body-mb", type=float, default=50.0, help="413 past it (50)")
-    limits.add_argument("--max-images", type=int, default=32, help="images per request (32)")
-    limits.add_argument("--max-n-steps", type=int, default=200, help="largest xai n_steps (200)")
     limits.add_argument(
-        "--request-timeout", type=float, default=120.0, metavar="S", help="503 past it (120)"
+        "--max-body-mb", type=positive_float, default=50.0, help="413 past it (50)"
     )
     limits.add_argument(
-        "--max-concurrent", type=int, default=16, help="requests served at once (16)"
+        "--max-images", type=positive_int, default=32, help="images per request (32)"
+    )
+    limits.add_argument(
+        "--max-n-steps", type=positive_int, default=200, help="largest xai n_steps (200)"
+    )
+    limits.add_argument(
+        "--request-timeout",
+        type=positive_float,
+        default=120.0,
+        metavar="S",
+        help="503 past it (120)",
+    )
+    limits.add_argument(
+        "--max-concurrent", type=positive_int, default=16, help="requests served at once (16)"
     )
 
 
@@ -389,6 +437,10 @@ def explain_settings(args: argparse.Namespace) -> tuple[list[str], dict[str, Any
     from automl_nb.errors import Problem
 
     algorithms = [a.strip() for a in str(args.algorithm).split(",") if a.strip()]
+    if args.algorithm is not None and not algorithms:
+        raise ConfigError(
+            Problem("names no algorithm", path="--algorithm", value=repr(args.algorithm))
+        )
     params: dict[str, Any] = parse_key_values(args.params, option="--param")
     named = {
         "n_steps": args.n_steps,

@@ -137,6 +137,17 @@ class ImageJob:
     ) -> ImageJob:
         """Append one or more sub-spaces (search-space objects or mappings)."""
         items = list(value) if isinstance(value, (list, tuple)) else [value]
+        start = len(self._search_space)
+        bad = [
+            Problem(
+                f"expected a SearchSpace or a mapping, not {type(item).__name__}",
+                path=f"search_space[{start + i}]",
+            )
+            for i, item in enumerate(items)
+            if not isinstance(item, (_SearchSpace, Mapping))
+        ]
+        if bad:
+            raise ConfigError(bad)
         items = [i.to_dict() if isinstance(i, _SearchSpace) else dict(i) for i in items]
         self._draft.merge({"search_space": [*self._search_space, *items]})
         self._search_space.extend(items)

@@ -20,6 +20,10 @@ from automl_nb.config._yaml import load_located
 from automl_nb.config._yaml import parse_scalar
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.errors import not_a_file_reason
+
+# Job files are a few kB; parsing tens of MB of YAML takes minutes.
+MAX_JOB_FILE_BYTES = 1 << 20
 
 
 def read_source(source: Any, name: str | None = None) -> tuple[Located, str | None]:
@@ -38,13 +42,24 @@ def read_source(source: Any, name: str | None = None) -> tuple[Located, str | No
         and (source.strip().lower().endswith((".yml", ".yaml")) or os.path.isfile(source))
     ):
         path = os.fspath(source)
+        reason = not_a_file_reason(path)
+        if reason:
+            raise ConfigError(Problem(f"cannot read the job file: {reason}", file=path))
         try:
             with open(path, "rb") as handle:
-                raw = handle.read()
+                raw = handle.read(MAX_JOB_FILE_BYTES + 1)
         except OSError as exc:
             raise ConfigError(
                 Problem(f"cannot read the job file: {exc.strerror}", file=path)
             ) from None
+        if len(raw) > MAX_JOB_FILE_BYTES:
+            raise ConfigError(
+                Problem(
+                    f"the job file is larger than {MAX_JOB_FILE_BYTES >> 20} MB; a job YAML "
+                    "holds settings, not data",
+                    file=path,
+                )
+            )
         return load_located(decode_yaml_bytes(raw, path), path), path
     if isinstance(source, str):
         return load_located(source, name), None

@@ -19,6 +19,7 @@ from automl_nb.data._records import LabeledImages
 from automl_nb.data._sources import is_url
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
+from automl_nb.errors import not_a_file_reason
 
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 
@@ -106,6 +107,9 @@ def open_image(path: str | os.PathLike[str]) -> Image.Image:
         source = io.BytesIO(_read_bytes(path))
     else:
         source = path
+        reason = not_a_file_reason(path)
+        if reason:
+            raise DataError(Problem(f"image {reason}", file=path))
     try:
         with Image.open(source) as image:
             image.load()
@@ -139,6 +143,9 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     image = open_image(path) if is_url(os.fspath(path)) else None
     if image is not None:
         return image.size
+    reason = not_a_file_reason(path)
+    if reason:
+        raise DataError(Problem(f"image {reason}", file=os.fspath(path)))
     try:
         with Image.open(path) as handle:
             width, height = handle.size
@@ -172,10 +179,9 @@ def check_image(path: str, *, decode: bool = False) -> str | None:
             header and, for PNG, the chunk checksums.
     """
     if not is_url(path):
-        if not os.path.exists(path):
-            return "image file not found"
-        if os.path.isdir(path):
-            return "image path is a folder, not a file"
+        reason = not_a_file_reason(path)
+        if reason:
+            return f"image file {reason}" if reason == "not found" else f"image {reason}"
     if decode or is_url(path):
         try:
             open_image(path)

@@ -42,6 +42,7 @@ from automl_nb.data._sources import is_url
 from automl_nb.data._sources import resolve_image_url
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
+from automl_nb.errors import not_a_file_reason
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
 
@@ -161,6 +162,10 @@ class _Reader:
                 ... if url is None else url,
                 close[0] if close and close[0] != "image_url" else None,
             )
+        elif any(ord(ch) < 32 for ch in url):
+            problems.add(
+                "image_url holds a control character (NUL, tab, newline)", "image_url", url
+            )
         target = self.target_column
         if target not in obj:
             keys = [str(k) for k in obj if k not in ("image_url", "image_details")]
@@ -275,7 +280,14 @@ def _open_text(path: str, encoding: str) -> io.TextIOBase:
     if is_url(path):
         import fsspec
 
-        return fsspec.open(path, "rt", encoding=encoding).open()
+        try:
+            return fsspec.open(path, "rt", encoding=encoding).open()
+        except (ImportError, ValueError) as exc:
+            # fsspec names the package a protocol needs, or an unknown protocol.
+            raise DataError(Problem(f"cannot read this URL: {exc}", file=path)) from None
+    reason = not_a_file_reason(path)
+    if reason and reason != "not found":
+        raise DataError(Problem(f"cannot read the JSONL file: it {reason}", file=path))
     return open(path, encoding=encoding)  # noqa: SIM115 - closed by the caller
 
 

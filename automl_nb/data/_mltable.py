@@ -36,9 +36,11 @@ from automl_nb.data._sources import resolve_image_url
 from automl_nb.errors import ConfigError
 from automl_nb.errors import DataError
 from automl_nb.errors import Problem
+from automl_nb.errors import not_a_file_reason
 from automl_nb.tasks import Task
 
 MLTABLE_FILE = "MLTable"
+MAX_MLTABLE_BYTES = 1 << 20  # an MLTable file lists a few paths; more is not one
 
 # MLTable encoding names -> Python codecs.
 _ENCODINGS = {
@@ -272,8 +274,14 @@ def _parse_convert(doc: _Located, body: Any, where: str, problems: list[Problem]
 
 
 def _read_located(file: str) -> _Located:
+    reason = not_a_file_reason(file)
+    if reason:
+        raise DataError(Problem(f"cannot read the MLTable file: it {reason}", file=file))
     with open(file, "rb") as fh:
-        raw = fh.read()
+        raw = fh.read(MAX_MLTABLE_BYTES + 1)
+    if len(raw) > MAX_MLTABLE_BYTES:
+        message = f"larger than {MAX_MLTABLE_BYTES >> 20} MB; an MLTable file lists paths"
+        raise DataError(Problem(message, file=file))
     try:
         text = decode_yaml_bytes(raw, file)
     except ConfigError as exc:

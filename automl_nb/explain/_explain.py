@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from automl_nb.explain._inputs import AttributionInput
 from automl_nb.explain._inputs import crop_image
 from automl_nb.explain._inputs import normalise
 from automl_nb.explain._inputs import quiet_captum
+from automl_nb.explain._params import check_threshold
 from automl_nb.explain._params import resolve_parameters
 from automl_nb.explain._visualize import explanation_figure
 from automl_nb.explain._visualize import figure_png
@@ -136,7 +136,10 @@ class ExplainableModel:
         """
         settings_path = Path(model_dir) / "settings.json"
         if settings_path.is_file():
-            task = json.loads(settings_path.read_text(encoding="utf-8")).get("task")
+            from automl_nb.inference._model_dir import read_json
+
+            settings = read_json(settings_path, "settings")
+            task = settings.get("task") if isinstance(settings, dict) else None
             if task:
                 _check_task(task)
         from automl_nb.inference import load_model
@@ -296,6 +299,7 @@ def explain_image(
     import torch
 
     target = as_explainable(model)
+    check_threshold(confidence_score_threshold_multilabel)
     explainer = get_explainer_class(algorithm)(resolve_parameters(params))
     cropped = crop_image(
         _open_image(image),
@@ -392,9 +396,10 @@ def explain(
     """
     from PIL import Image
 
-    model = as_explainable(model_or_dir, device=device)
+    check_threshold(confidence_score_threshold_multilabel)
     resolve_parameters(params)
     get_explainer_class(algorithm)
+    model = as_explainable(model_or_dir, device=device)
     single = isinstance(images, (str, os.PathLike, Image.Image, np.ndarray))
     return [
         explain_image(

@@ -65,3 +65,15 @@ def resolve_parameters(params: dict[str, Any]) -> dict[str, Any]:
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise _problem("internal_batch_size", "must be an integer >= 1", batch)
     return resolved
+
+
+def check_threshold(value: Any) -> float:
+    """``confidence_score_threshold_multilabel`` as a float from 0 to 1.
+
+    Raises:
+        ConfigError: not a number, not finite, or outside 0..1.
+    """
+    name = "confidence_score_threshold_multilabel"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise _problem(name, "must be a number from 0 to 1", value)
+    return float(value)

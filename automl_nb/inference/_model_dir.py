@@ -20,6 +20,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
@@ -282,6 +283,27 @@ def read_model_file(model_dir: Path, map_location: Any = "cpu") -> dict[str, Any
     return payload
 
 
+def _check_settings(path: Path, settings: dict[str, Any]) -> None:
+    """Every inference setting of ``settings.json`` has its type and range; unknown keys warn."""
+    from automl_nb.errors import ConfigError
+    from automl_nb.inference._settings import IDENTITY_KEYS
+    from automl_nb.inference._settings import coerce_setting
+
+    for key, value in settings.items():
+        if key in IDENTITY_KEYS:
+            continue
+        try:
+            coerce_setting(key, value)
+        except ConfigError as exc:
+            problem = exc.problems[0]
+            if problem.message == "is not an inference setting":
+                hint = f"; did you mean {problem.suggestion!r}?" if problem.suggestion else ""
+                warnings.warn(f"{path}: {key}: not an inference setting, ignored{hint}",
+                              stacklevel=3)  # fmt: skip
+                continue
+            raise ModelError(f"{path}: {problem}") from None
+
+
 def read_model_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """``(payload, settings, labels)`` of a model folder, each checked for its shape.
 
@@ -298,6 +320,10 @@ def read_model_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any], lis
         raise ModelError(f"{folder / SETTINGS_FILE}: expected a JSON object of settings")
     if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
         raise ModelError(f"{folder / LABELS_FILE}: expected a non-empty JSON list of class names")
+    repeated = sorted({x for x in labels if labels.count(x) > 1})
+    if repeated:
+        raise ModelError(f"{folder / LABELS_FILE}: class names repeated: {', '.join(repeated)}")
+    _check_settings(folder / SETTINGS_FILE, settings)
     model_name = payload.get("model_name") or settings.get("model_name")
     if not isinstance(model_name, str) or not model_name.strip():
         raise ModelError(f"{folder / MODEL_FILE}: no model_name (nor in {SETTINGS_FILE})")

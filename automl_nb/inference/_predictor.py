@@ -35,6 +35,33 @@ def _default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def resolve_device(device: Any) -> Any:
+    """``device`` (``cpu``, ``cuda``, ``cuda:1``, a ``torch.device`` or None: auto) checked.
+
+    Raises:
+        ConfigError: An unknown device name, or a CUDA device this machine does not have.
+    """
+    import torch
+
+    from automl_nb.errors import ConfigError
+    from automl_nb.errors import Problem
+
+    try:
+        resolved = torch.device(device or _default_device())
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(
+            Problem("not a device; use cpu, cuda or cuda:N", path="device", value=repr(device))
+        ) from None
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (resolved.index or 0) >= count:
+            have = f"{count} CUDA device(s)" if count else "no CUDA device"
+            raise ConfigError(
+                Problem(f"this machine has {have}", path="device", value=str(device))
+            )
+    return resolved
+
+
 class LoadedModel:
     """A trained model ready to predict, with its labels and inference settings.
 
@@ -409,7 +436,6 @@ def load_model(
         >>> model.predict(["fridge/1.jpg"])  # doctest: +SKIP
         [{'probs': [...], 'labels': ['can', 'carton', 'milk_bottle', 'water_bottle']}]
     """
-    import torch
 
     from automl_nb.models import create_model
     from automl_nb.models import get_model_cfg
@@ -450,7 +476,7 @@ def load_model(
         raise ModelError(
             f"{folder / MODEL_FILE}: the saved weights do not fit {model_name!r}: {first}"
         ) from None
-    device = torch.device(device or _default_device())
+    device = resolve_device(device)
     model.to(device)
     return LoadedModel(
         model,

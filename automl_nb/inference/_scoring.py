@@ -28,6 +28,7 @@ from automl_nb.data._jsonl import json_depth
 from automl_nb.errors import AutoMLError
 from automl_nb.errors import ConfigError
 from automl_nb.errors import Problem
+from automl_nb.registry import suggest
 
 T = TypeVar("T")
 
@@ -137,12 +138,28 @@ def _decode_base64(text: str, index: int) -> bytes:
     return data
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
 def _loads(text: str | bytes, what: str, index: int | None, limit: int = 32) -> Any:
-    """JSON text parsed, refusing bodies nested deeper than ``limit`` (``what`` names it)."""
+    """JSON text parsed, refusing bodies nested deeper than ``limit`` (``what`` names it) and
+    objects that give a key twice (which one would win is a guess)."""
     prefix = f"{what}: " if what else ""
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
         too_deep = json_depth(value, limit) > limit
+    except _DuplicateKey as exc:
+        raise ScoringRequestError(f"{prefix}key {exc} appears twice", index=index) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScoringRequestError(f"{prefix}not valid JSON: {exc}", index=index) from None
     except RecursionError:
@@ -150,6 +167,18 @@ def _loads(text: str | bytes, what: str, index: int | None, limit: int = 32) -> 
     if too_deep:
         raise ScoringRequestError(f"{prefix}JSON nested more than {limit} levels", index=index)
     return value
+
+
+_ITEM_KEYS = ("image_base64", "image", "model_explainability", "xai_parameters")
+
+
+def _flag(value: Any, name: str, index: int | None) -> bool:
+    """A true/false request value (JSON booleans, or the strings "true" and "false")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ScoringRequestError(f"{name}: must be true or false (got {value!r})", index=index)
 
 
 def _parse_item(raw: Any, index: int, column: int) -> ScoringItem:
@@ -165,12 +194,15 @@ def _parse_item(raw: Any, index: int, column: int) -> ScoringItem:
         raise ScoringRequestError(
             f"expected a base64 string or an object, got {type(raw).__name__}", index=index
         )
+    unknown = [key for key in raw if key not in _ITEM_KEYS]
+    if unknown:
+        near = suggest(str(unknown[0]), _ITEM_KEYS)
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise ScoringRequestError(f"unknown key {unknown[0]!r}{hint}", index=index)
     image = raw.get("image_base64", raw.get("image"))
     if not isinstance(image, str):
         raise ScoringRequestError("missing 'image_base64' (a base64 string)", index=index)
-    explain = raw.get("model_explainability", False)
-    if isinstance(explain, str):
-        explain = explain.strip().lower() == "true"
+    explain = _flag(raw.get("model_explainability", False), "model_explainability", index)
     params = raw.get("xai_parameters") or {}
     if isinstance(params, str):
         params = _loads(params, "xai_parameters", index)
@@ -237,6 +269,21 @@ def parse_scoring_request(
 
 
 def _check_xai_limits(item: ScoringItem, max_n_steps: int) -> None:
+    try:
+        split_xai_parameters(item.xai_parameters)
+    except ScoringRequestError as exc:
+        raise ScoringRequestError(exc.message, index=item.index) from None
+    threshold = item.xai_parameters.get("confidence_score_threshold_multilabel")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not 0 <= threshold <= 1
+    ):
+        raise ScoringRequestError(
+            "xai_parameters.confidence_score_threshold_multilabel: must be a number from 0 "
+            f"to 1 (got {threshold!r})",
+            index=item.index,
+        )
     for name, low in (("n_steps", 1), ("internal_batch_size", 1)):
         value = item.xai_parameters.get(name)
         if value is None:
@@ -259,8 +306,8 @@ def split_xai_parameters(params: Mapping[str, Any]) -> tuple[str, bool, bool, di
     rest = {k: v for k, v in params.items() if k not in _XAI_OUTPUT_KEYS}
     return (
         str(params.get("xai_algorithm") or "xrai"),
-        bool(params.get("visualizations", True)),
-        bool(params.get("attributions", False)),
+        _flag(params.get("visualizations", True), "xai_parameters.visualizations", None),
+        _flag(params.get("attributions", False), "xai_parameters.attributions", None),
         rest,
     )
 

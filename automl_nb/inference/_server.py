@@ -16,7 +16,9 @@ Limits (:class:`~automl_nb.inference.ScoringLimits`, ``automl-vision serve`` opt
 size (50 MB, 413), images per request (32, 413), pixels per image (25 million, 413; a small
 PNG can claim a huge canvas), JSON depth (32, 400), ``xai_parameters``
 ``n_steps`` and ``internal_batch_size`` (200, 400), time per request (120 s, 503) and
-scoring requests at once (16, 503).
+scoring requests at once (16, 503). A client that stops sending gets 408 (its socket reads wait
+at most 30 s, or the request limit when shorter); the body is read before a request slot is
+taken, so slow uploads never hold one. Bodies that give a JSON key twice are a 400.
 
 Errors are JSON ``{"error": ..., "status": ..., "index"?: ...}``: 400 for a bad body or image
 (``index`` names the ``data`` item), 401 for a missing or wrong key, 404, 405, 411, 413 for a
@@ -74,6 +76,16 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     app: ScoringServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or stops sending is logged in one line, not a traceback."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            logger.info("%s: connection dropped (%s)", client_address[0], type(error).__name__)
+            return
+        super().handle_error(request, client_address)
+
 
 class _HTTPServer6(_HTTPServer):
     address_family = socket.AF_INET6
@@ -82,8 +94,13 @@ class _HTTPServer6(_HTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "automl-nb"
-    # A client that stops sending must not hold a thread for ever.
+    # A client that stops sending must not hold a thread for ever (see setup()).
     timeout = 120
+
+    def setup(self) -> None:
+        """Bound every socket read by the request time limit (at most 30 s idle)."""
+        self.timeout = min(30.0, float(self.server.app.limits.request_timeout_s))
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         logger.info("%s %s", self.address_string(), format % args)
@@ -145,14 +162,16 @@ class _Handler(BaseHTTPRequestHandler):
             message = f"the body has {int(length)} bytes; the limit is {app.max_body_bytes}"
             self._send_error(ScoringRequestError(message, status=413))
             return
+        body = self._read_body(int(length))
+        if body is None:
+            return
+        # The slot is taken once the body is in: a slow upload holds a thread, not a slot.
         if not app.request_slots.acquire(blocking=False):
-            self._drain(1 << 20)
             self.close_connection = True
             message = f"busy: {app.limits.max_concurrent_requests} requests are being scored"
             self._send_error(ScoringRequestError(message, status=503), {"Retry-After": "1"})
             return
         try:
-            body = self.rfile.read(int(length))
             result = app.score_with_time_limit(body)
         except ScoringRequestError as error:
             self._send_error(error)
@@ -166,6 +185,19 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             app.request_slots.release()
         self._send_json(200, result)
+
+    def _read_body(self, length: int) -> bytes | None:
+        """The request body, or None after answering 408 to a client that stopped sending."""
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            body = b""
+        if len(body) < length:
+            self.close_connection = True
+            message = f"the body ended after {len(body)} of {length} bytes (Content-Length)"
+            self._send_error(ScoringRequestError(message, status=408))
+            return None
+        return body
 
     def do_PUT(self) -> None:  # noqa: N802
         self._not_allowed()
@@ -403,7 +435,13 @@ class ScoringServer:
                 self.host,
             )
         cls = _HTTPServer6 if ":" in self.host else _HTTPServer
-        httpd = cls((self.host.strip("[]"), self.port), _Handler)
+        try:
+            httpd = cls((self.host.strip("[]"), self.port), _Handler)
+        except (OSError, OverflowError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(
+                Problem(f"cannot listen on {self.host}:{self.port}: {reason}", path="port")
+            ) from None
         httpd.app = self
         self.port = int(httpd.server_address[1])
         self._httpd = httpd

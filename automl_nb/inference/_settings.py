@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ def _setting_aliases() -> dict[str, str]:
     return {k: v for k, v in out.items() if k != v}
 
 
+# Model input sides past this would allocate tens of GB per image: a tampered file.
+MAX_IMAGE_SIDE = 16384
+
+
 @dataclass(frozen=True)
 class _Setting:
     kind: str  # "int" | "float" | "bool" | "str" | "grid"
@@ -43,17 +48,17 @@ class _Setting:
 
 
 _SPECS: dict[str, _Setting] = {
-    "valid_resize_size": _Setting("int", 1),
-    "valid_crop_size": _Setting("int", 1),
-    "min_size": _Setting("int", 1),
-    "max_size": _Setting("int", 1),
+    "valid_resize_size": _Setting("int", 1, MAX_IMAGE_SIDE),
+    "valid_crop_size": _Setting("int", 1, MAX_IMAGE_SIDE),
+    "min_size": _Setting("int", 1, MAX_IMAGE_SIDE),
+    "max_size": _Setting("int", 1, MAX_IMAGE_SIDE),
     "box_score_thresh": _Setting("float", 0.0, 1.0),
     "nms_iou_thresh": _Setting("float", 0.0, 1.0),
     "box_detections_per_img": _Setting("int", 1),
     "tile_grid_size": _Setting("grid"),
     "tile_overlap_ratio": _Setting("float", 0.0, 1.0, high_open=True),
     "tile_predictions_nms_thresh": _Setting("float", 0.0, 1.0),
-    "img_size": _Setting("int", 1),
+    "img_size": _Setting("int", 1, MAX_IMAGE_SIDE),
     "model_size": _Setting("str", choices=("small", "medium", "large", "extra_large", "xlarge")),
     "mask_pixel_score_threshold": _Setting("float", 0.0, 1.0),
     "max_number_of_polygon_points": _Setting("int", 3),
@@ -222,6 +227,8 @@ def coerce_setting(name: str, value: Any) -> Any:
         value_num = value
     if isinstance(value_num, bool) or not isinstance(value_num, (int, float)):
         raise bad(f"must be a number ({spec.kind})")
+    if not math.isfinite(value_num):
+        raise bad("must be a finite number")
     if spec.kind == "int":
         if float(value_num) != int(value_num):
             raise bad("must be an integer")

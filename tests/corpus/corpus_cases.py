@@ -443,6 +443,7 @@ def mltable_cases() -> Iterator[Case]:
 
 def all_cases() -> list[Case]:
     """Every case of the corpus, ids unique."""
+    from corpus_audit import audit_cases
     from corpus_more import converter_cases
     from corpus_more import model_cases
     from corpus_more import sdk_cases
@@ -464,6 +465,7 @@ def all_cases() -> list[Case]:
         scoring_cases,
         check_cases,
         subprocess_cases,
+        audit_cases,
     )
     cases = [case for group in groups for case in group()]
     ids = [case.id for case in cases]

@@ -275,6 +275,18 @@ def _check_entries(doc: dict[str, Any], json_path: Path) -> None:
                         value=repr(entry)[:80],
                     )
                 )
+    seen: dict[str, int] = {}
+    for index, cat in enumerate(doc.get("categories") or []):
+        earlier = seen.setdefault(str(cat.get("id")), index)
+        if earlier != index:
+            raise DataError(
+                Problem(
+                    f"category id {cat.get('id')!r} is also the id of categories[{earlier}]; "
+                    "its annotations could not tell the two classes apart",
+                    file=str(json_path),
+                    path=f"categories[{index}].id",
+                )
+            )
     first: dict[str, int] = {}
     for index, img in enumerate(doc["images"]):
         earlier = first.setdefault(str(img.get("id")), index)

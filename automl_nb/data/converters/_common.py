@@ -12,6 +12,9 @@ from automl_nb.data._labels import MIN_POLYGON_AREA
 from automl_nb.data._labels import polygon_area
 from automl_nb.data._records import ImageRecord
 from automl_nb.data._records import ObjectAnnotation
+from automl_nb.errors import DataError
+from automl_nb.errors import Problem
+from automl_nb.errors import not_a_file_reason
 
 # Extensions Azure accepts in ``image_details.format`` plus a few common ones; compared in
 # lower case so ``IMG_001.JPG`` counts.
@@ -40,8 +43,20 @@ def list_images(folder: Path, *, recursive: bool = True) -> list[Path]:
 
 
 def read_text(path: Path) -> str:
-    """A text file's content with a UTF-8 BOM removed and Windows/Mac line endings unified."""
-    raw = path.read_bytes()
+    """A text file's content with a UTF-8 BOM removed and Windows/Mac line endings unified.
+
+    Raises:
+        DataError: ``path`` is missing, a folder, a FIFO or a device, or cannot be read.
+    """
+    reason = not_a_file_reason(path)
+    if reason:
+        raise DataError(Problem(f"cannot read this file: it {reason}", file=str(path)))
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(
+            Problem(f"cannot read this file: {exc.strerror}", file=str(path))
+        ) from None
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text = raw.decode("utf-16")  # Windows tools (Notepad) save "Unicode" text this way
     else:
@@ -60,6 +75,9 @@ def image_size(path: Path) -> tuple[int, int]:
     """
     from PIL import Image
 
+    reason = not_a_file_reason(path)
+    if reason:
+        raise OSError(f"the image {reason}")
     try:
         with Image.open(path) as image:
             return int(image.width), int(image.height)

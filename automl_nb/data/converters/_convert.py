@@ -98,6 +98,7 @@ def convert(
         >>> report.images, report.objects  # doctest: +SKIP
         (128, 336)
     """
+    _check_not_source(src, out_jsonl)
     data, report = read_format(format, src, task=task, **options)
     if not data.records:
         raise DataError(Problem(f"nothing to convert\n{report}", file=str(src)))
@@ -106,6 +107,44 @@ def convert(
     if mltable:
         (out.parent / "MLTable").write_text(_MLTABLE.format(name=out.name), encoding="utf-8")
     return report
+
+
+def _check_not_source(src: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
+    """Refuse an output that would overwrite the source (or a file inside a source folder)."""
+    src_path, out_path = Path(src).resolve(), Path(out).resolve()
+    if out_path == src_path or (
+        src_path.is_dir()
+        and src_path in out_path.parents
+        and out_path.exists()
+        and out_path.suffix.lower() != ".jsonl"
+    ):
+        raise DataError(
+            Problem("the output would overwrite the source; choose another file", file=str(out))
+        )
+
+
+def _check_export_target(fmt_name: str, out: str | os.PathLike[str]) -> None:
+    """A COCO export writes one file, VOC and YOLO a new or empty folder: refuse anything
+    that would overwrite files already there."""
+    path = Path(out)
+    if fmt_name == "coco":
+        if path.is_dir():
+            raise DataError(
+                Problem("is a folder; a COCO export writes one .json file", file=str(out))
+            )
+        return
+    if path.exists() and not path.is_dir():
+        raise DataError(
+            Problem(f"is a file; a {fmt_name.upper()} export writes a folder", file=str(out))
+        )
+    if path.is_dir() and any(path.iterdir()):
+        raise DataError(
+            Problem(
+                f"the folder is not empty; a {fmt_name.upper()} export writes into a new or "
+                "empty folder so that no file already there is overwritten",
+                file=str(out),
+            )
+        )
 
 
 def guess_task(path: str | os.PathLike[str]) -> Task:
@@ -197,6 +236,7 @@ def export(
                 f"{fmt.name} cannot be written; export supports coco, voc and yolo", path="format"
             )
         )
+    _check_export_target(fmt.name, out)
     if not isinstance(data, LabeledImages):
         data = load_jsonl(data, task)
     return fmt.writer(data, out, **options)

@@ -210,6 +210,17 @@ def read_csv(
             last = not has_header or label_col == len(header) - 1
             cells = row[label_col:] if last else row[label_col : label_col + 1]
             labels = split_labels(",".join(cells))
+        broken = next((label for label in labels if any(ord(ch) < 32 for ch in label)), None)
+        if broken is not None:
+            raise DataError(
+                Problem(
+                    "a class name holds a line break or control character (an unclosed quote?)",
+                    file=str(src),
+                    line=line,
+                    path="labels",
+                    value=repr(broken)[:80],
+                )
+            )
         path = finder.find(row[file_col])
         if path is None:
             report.skip("image file not found", row[file_col].strip())

@@ -67,4 +67,7 @@ def read_folder(
         raise DataError(
             Problem("no images in class sub-folders (expected SRC/<class>/<image>)", file=str(src))
         )
+    classes = {record.label for record in records}
+    if len(classes) == 1:
+        report.note(f"warning: only one class ({next(iter(classes))}); a classifier needs two")
     return LabeledImages(task=Task.CLASSIFICATION, records=records, source=str(src))

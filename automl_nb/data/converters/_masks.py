@@ -140,8 +140,12 @@ def read_masks(
             report.skip("image without a mask", path.name)
             continue
         used.add(key)
-        with Image.open(mask_files[key]) as mask_image:
-            ids = _instance_ids(mask_image)
+        try:
+            with Image.open(mask_files[key]) as mask_image:
+                ids = _instance_ids(mask_image)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            report.skip("unreadable mask", mask_files[key].name)
+            continue
         if ids.shape[:2] != (height, width):
             report.skip("mask size differs from its image", mask_files[key].name)
             continue
@@ -164,7 +168,8 @@ def read_masks(
         if key not in used:
             report.skip("mask without image", mask_path.name)
     if not records:
-        raise DataError(Problem("no images found", file=str(image_dir)))
+        found = "no image could be converted" if mask_files else "no images found"
+        raise DataError(Problem(f"{found}\n{report}", file=str(image_dir)))
     return LabeledImages(task=Task.INSTANCE_SEGMENTATION, records=records, source=str(src))
 
 
