@@ -228,3 +228,72 @@ def test_coco_ids_written_as_text_or_numbers_match(tmp_path):
     (tmp_path / "_annotations.coco.json").write_text(json.dumps(doc))
     data, report = read_format("coco", tmp_path)  # Roboflow's file name, found in the folder
     assert report.per_class == {"car": 1} and not report.skipped
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"iscrowd": 2}, r"annotations\[0\].*iscrowd must be 0 or 1"),
+        ({"id": 1, "second_id": 1}, r"annotations\[1\]\.id: annotation id 1 is also the id"),
+    ],
+)
+def test_coco_bad_annotation_flags_and_repeated_ids_are_located(tmp_path, change, message):
+    _image(tmp_path / "x.jpg")
+    first = {"id": change.get("id", 1), "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 8]}
+    if "iscrowd" in change:
+        first["iscrowd"] = change["iscrowd"]
+    annotations = [first]
+    if "second_id" in change:
+        annotations.append({**first, "id": change["second_id"], "bbox": [3, 3, 5, 5]})
+    doc = {
+        "images": [{"id": 1, "file_name": "x.jpg", "width": W, "height": H}],
+        "categories": [{"id": 1, "name": "car"}],
+        "annotations": annotations,
+    }
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    with pytest.raises(DataError, match=message):
+        read_format("coco", tmp_path / "a.json")
+
+
+@pytest.mark.parametrize(
+    ("categories", "message"),
+    [
+        ([{"id": 1}], r"categories\[0\]\.name: a category needs a non-empty name"),
+        ([{"id": 1, "name": " "}], r"categories\[0\]\.name"),
+        (
+            [{"id": 1, "name": "car"}, {"id": 2, "name": "car"}],
+            r"categories\[1\]\.name: category name 'car' is also the name of categories\[0\]",
+        ),
+    ],
+)
+def test_coco_categories_need_distinct_names(tmp_path, categories, message):
+    _image(tmp_path / "x.jpg")
+    doc = {
+        "images": [{"id": 1, "file_name": "x.jpg", "width": W, "height": H}],
+        "categories": categories,
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 8]}],
+    }
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    with pytest.raises(DataError, match=message):
+        read_format("coco", tmp_path / "a.json")
+
+
+def test_coco_zero_or_mismatched_declared_sizes_are_not_silent(tmp_path):
+    _image(tmp_path / "x.jpg")
+    ann = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 8]}
+    doc = {
+        "images": [{"id": 1, "file_name": "x.jpg", "width": 0, "height": H}],
+        "categories": [{"id": 1, "name": "car"}],
+        "annotations": [ann],
+    }
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    with pytest.raises(DataError, match=r"images\[0\]: width and height must be positive"):
+        read_format("coco", tmp_path / "a.json")
+    doc["images"][0]["width"] = 2 * W
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    _, report = read_format("coco", tmp_path / "a.json")
+    assert any("declared width/height differ" in note for note in report.notes)
+    del doc["categories"]
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    _, report = read_format("coco", tmp_path / "a.json")
+    assert any("category ids are the class names" in note for note in report.notes)

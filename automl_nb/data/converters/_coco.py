@@ -216,6 +216,8 @@ def read_coco(
     categories = {
         str(c.get("id")): str(c.get("name", c.get("id"))) for c in doc.get("categories") or []
     }
+    if not categories and doc.get("annotations"):
+        report.note("no categories list: the category ids are the class names")
     finder = _ImageFinder(json_path, Path(images) if images else None)
 
     by_image: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
@@ -243,6 +245,11 @@ def read_coco(
             continue
         # Annotations are in the pixel frame the JSON declares; fall back to the file's size.
         ann_w, ann_h = _declared_size(img, width, height, json_path, doc["images"].index(img))
+        if (ann_w, ann_h) != (width, height):
+            report.note(
+                "images whose declared width/height differ from the file: their annotations "
+                "were scaled from the declared frame"
+            )
         objects = []
         for index, ann in by_image.get(str(img.get("id")), []):
             try:
@@ -275,6 +282,8 @@ def _check_entries(doc: dict[str, Any], json_path: Path) -> None:
                         value=repr(entry)[:80],
                     )
                 )
+    _check_category_names(doc.get("categories") or [], json_path)
+    _check_annotation_ids(doc.get("annotations") or [], json_path)
     seen: dict[str, int] = {}
     for index, cat in enumerate(doc.get("categories") or []):
         earlier = seen.setdefault(str(cat.get("id")), index)
@@ -301,13 +310,58 @@ def _check_entries(doc: dict[str, Any], json_path: Path) -> None:
             )
 
 
+def _check_category_names(categories: list[dict[str, Any]], json_path: Path) -> None:
+    """Every category has a non-empty name of its own (two ids of one name would merge two
+    classes without a word)."""
+    names: dict[str, int] = {}
+    for index, cat in enumerate(categories):
+        name = cat.get("name")
+        if not isinstance(name, (str, int)) or isinstance(name, bool) or not str(name).strip():
+            raise DataError(
+                Problem(
+                    "a category needs a non-empty name",
+                    file=str(json_path),
+                    path=f"categories[{index}].name",
+                    value=repr(name)[:80],
+                )
+            )
+        earlier = names.setdefault(str(name), index)
+        if earlier != index:
+            raise DataError(
+                Problem(
+                    f"category name {name!r} is also the name of categories[{earlier}]; "
+                    "their annotations would merge into one class",
+                    file=str(json_path),
+                    path=f"categories[{index}].name",
+                )
+            )
+
+
+def _check_annotation_ids(annotations: list[dict[str, Any]], json_path: Path) -> None:
+    """Annotation ids, where given, are unique (a repeated id is a copied object)."""
+    first: dict[str, int] = {}
+    for index, ann in enumerate(annotations):
+        if ann.get("id") is None:
+            continue
+        earlier = first.setdefault(str(ann["id"]), index)
+        if earlier != index:
+            raise DataError(
+                Problem(
+                    f"annotation id {ann['id']!r} is also the id of annotations[{earlier}]; "
+                    "the object would be counted twice",
+                    file=str(json_path),
+                    path=f"annotations[{index}].id",
+                )
+            )
+
+
 def _declared_size(
     img: dict[str, Any], width: int, height: int, json_path: Path, index: int
 ) -> tuple[float, float]:
     """The pixel frame the JSON declares for an image (its file's size when absent)."""
     try:
-        ann_w = number(img.get("width") or width, "width")
-        ann_h = number(img.get("height") or height, "height")
+        ann_w = number(width if img.get("width") is None else img["width"], "width")
+        ann_h = number(height if img.get("height") is None else img["height"], "height")
     except ValueError as exc:
         raise DataError(Problem(str(exc), file=str(json_path), path=f"images[{index}]")) from None
     if ann_w <= 0 or ann_h <= 0:
@@ -333,6 +387,9 @@ def _annotation(
             return None
         categories[cat] = cat  # a file without a categories list: ids are the names
     label = categories[cat]
+    for flag in ("iscrowd", "ignore"):
+        if ann.get(flag) not in (None, 0, 1, False, True):
+            raise ValueError(f"{flag} must be 0 or 1 (got {ann.get(flag)!r})")
     crowd = bool(ann.get("iscrowd") or ann.get("ignore"))
     segments = _segments(ann.get("segmentation"), int(width), int(height), report)
     bbox = ann.get("bbox")
