@@ -131,3 +131,14 @@ def test_voc_export_without_copying_points_at_the_originals(voc_dir, tmp_path):
     assert not (out / "JPEGImages").exists()
     back, report = read_format("voc", out)
     assert sorted(r.path for r in back) == sorted(r.path for r in data)
+
+
+def test_voc_difficult_must_be_a_flag_and_a_stem_match_is_noted(tmp_path):
+    _image(tmp_path / "a.jpg")
+    (tmp_path / "a.xml").write_text(_xml("a.jpg", [("cat", (1, 1, 20, 20), "maybe", "")]))
+    with pytest.raises(DataError, match=r"a\.xml:1: object\[0\]\.difficult: <difficult> must be"):
+        read_format("voc", tmp_path)
+    (tmp_path / "a.xml").write_text(_xml("../elsewhere.jpg", [("cat", (1, 1, 20, 20), 0, "")]))
+    data, report = read_format("voc", tmp_path)
+    assert len(data.records) == 1
+    assert any("not by its <filename>" in note for note in report.notes)

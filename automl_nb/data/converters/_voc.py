@@ -149,6 +149,9 @@ def read_voc(
         if path.resolve() in used:
             report.skip("second XML file for the same image", xml.name)
             continue
+        written = Path((_text(root, "filename") or "").replace("\\", "/")).name
+        if written and written.lower() != path.name.lower():
+            report.note("images matched by the XML file's name, not by its <filename>")
         try:
             width, height = image_size(path)
         except OSError:
@@ -207,8 +210,17 @@ def _object(
     if box is None:
         report.skip("object with an empty or outside box", where)
         return None
-    difficult = _text(obj, "difficult") in ("1", "true", "True")
-    return ObjectAnnotation(name, *box, is_crowd=difficult)
+    flag = (_text(obj, "difficult") or "0").strip().lower()
+    if flag not in ("0", "1", "true", "false"):
+        raise DataError(
+            Problem(
+                f"<difficult> must be 0 or 1 (got {flag!r})",
+                file=str(xml),
+                line=obj_line(xml, index),
+                path=f"object[{index}].difficult",
+            )
+        )
+    return ObjectAnnotation(name, *box, is_crowd=flag in ("1", "true"))
 
 
 def obj_line(xml: Path, index: int) -> int | None:
