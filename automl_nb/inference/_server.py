@@ -99,7 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         """Bound every socket read by the request time limit (at most 30 s idle)."""
-        self.timeout = min(30.0, float(self.server.app.limits.request_timeout_s))
+        # The base class reads self.timeout; set on the instance (mypy sees a class variable).
+        setattr(self, "timeout", min(30.0, float(self.server.app.limits.request_timeout_s)))  # noqa: B010
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002

@@ -254,7 +254,7 @@ def end_processes(agent: subprocess.Popen, ranks: Path, mine: range) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def _outcome(folder: Path, ranks: Path, code: int, record: dict[str, Any] | None) -> Any:
+def _outcome(folder: Path, ranks: Path, code: int | None, record: dict[str, Any] | None) -> Any:
     """Rank 0's result, or the error of the rank that failed first."""
     from automl_nb.training._result import TrialResult
 
