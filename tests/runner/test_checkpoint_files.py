@@ -126,7 +126,9 @@ def test_an_interrupt_during_a_write_stays_an_interrupt(tmp_path):
         big = {{"epoch": 2, "w": torch.rand(64, 1024, 1024)}}
         print("writing", flush=True)
         try:
-            for _ in range(20):
+            # Enough writes that the interrupt always lands during one, however slow the
+            # machine is to notice the first.
+            for _ in range(200):
                 save_checkpoint({str(path)!r}, big)
             print("not interrupted", flush=True)
         except KeyboardInterrupt:
