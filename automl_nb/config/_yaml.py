@@ -188,6 +188,17 @@ def _key(node: yaml.Node) -> Any:
     return node.value if isinstance(node, yaml.ScalarNode) else repr(node.value)
 
 
+def _loaded_key(node: yaml.Node) -> Any:
+    """The key as the loaded data holds it (``5`` and ``~`` are an int and None there), so a
+    problem about a non-text key is located at its line."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str":
+        try:
+            return yaml.SafeLoader(node.value).construct_object(node)
+        except yaml.YAMLError:
+            return _key(node)
+    return _key(node)
+
+
 def _find_duplicates(
     node: yaml.Node, path: Path, file: str | None, out: list[Problem], seen_nodes: set[int]
 ) -> None:
@@ -228,6 +239,10 @@ def _walk(node: yaml.Node, path: Path, file: str | None, out: Located, seen: set
         for key_node, value_node in node.value:
             child = (*path, _key(key_node))
             out.keys[child] = _mark(key_node, file)
+            loaded = (*path, _loaded_key(key_node))
+            if loaded != child:
+                out.keys[loaded] = out.keys[child]
+                out.values[loaded] = _mark(value_node, file)
             _walk(value_node, child, file, out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

@@ -29,37 +29,15 @@ from automl_nb.tasks import as_task
 _DEFAULT_BATCH = {True: 16, False: 1}  # classification / detection
 
 
-def _default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def resolve_device(device: Any) -> Any:
     """``device`` (``cpu``, ``cuda``, ``cuda:1``, a ``torch.device`` or None: auto) checked.
 
     Raises:
         ConfigError: An unknown device name, or a CUDA device this machine does not have.
     """
-    import torch
+    from automl_nb.training._device import resolve_device as resolve
 
-    from automl_nb.errors import ConfigError
-    from automl_nb.errors import Problem
-
-    try:
-        resolved = torch.device(device or _default_device())
-    except (RuntimeError, TypeError, ValueError):
-        raise ConfigError(
-            Problem("not a device; use cpu, cuda or cuda:N", path="device", value=repr(device))
-        ) from None
-    if resolved.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if (resolved.index or 0) >= count:
-            have = f"{count} CUDA device(s)" if count else "no CUDA device"
-            raise ConfigError(
-                Problem(f"this machine has {have}", path="device", value=str(device))
-            )
-    return resolved
+    return resolve(device, field="device")
 
 
 class LoadedModel:

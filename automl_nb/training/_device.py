@@ -16,18 +16,22 @@ logger = logging.getLogger("automl_nb.training")
 
 
 def resolve_device(
-    device: str | torch.device | None = None, compute: str | None = None
+    device: str | torch.device | None = None,
+    compute: str | None = None,
+    *,
+    field: str = "compute",
 ) -> torch.device:
-    """The device a trial runs on.
+    """The device a trial or a prediction runs on.
 
     Args:
         device: Explicit override (``"cpu"``, ``"cuda"``, ``"cuda:1"``); wins over ``compute``.
         compute: The job's ``compute``: ``local`` (default: CUDA when available, else CPU),
             ``cpu``, ``cuda``, ``cuda:1`` or ``cuda:0,1`` (one trial uses the first listed GPU).
             Cloud targets (``azureml:gpu-cluster``) mean ``local``.
+        field: The setting named in errors (``compute`` for jobs, ``device`` for options).
 
     Raises:
-        ConfigError: CUDA was asked for but is not available.
+        ConfigError: Not a device, or a CUDA device this machine does not have.
     """
     if isinstance(device, torch.device):
         chosen = device
@@ -41,22 +45,25 @@ def resolve_device(
             text = "cuda" + text[3:]
         try:
             chosen = torch.device(text)
-        except RuntimeError:
+        except (RuntimeError, TypeError, ValueError):
             raise ConfigError(
                 Problem(
                     "must be local, cpu, cuda or cuda:N",
-                    path="compute",
+                    path=field,
                     value=repr(device or compute),
                 )
             ) from None
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            Problem(
-                "CUDA is not available on this machine; use compute: local or cpu",
-                path="compute",
-                value=repr(str(chosen)),
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (chosen.index or 0) >= count:
+            have = f"{count} CUDA device(s)" if count else "no CUDA device"
+            raise ConfigError(
+                Problem(
+                    f"this machine has {have}; use local or cpu",
+                    path=field,
+                    value=repr(str(chosen)),
+                )
             )
-        )
     return chosen
 
 

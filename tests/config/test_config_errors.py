@@ -232,3 +232,10 @@ def test_grid_sampling_takes_only_choice(tmp_path):
     (problem,) = error.problems
     assert problem.path == "search_space[0].learning_rate" and problem.line == 6
     assert "grid" in problem.message
+
+
+def test_keys_that_are_not_text_are_located_at_their_line(tmp_path):
+    file, error = _problems(HEAD + "5: x\n~: y\ntraining_parameters:\n  true: 1\n", tmp_path)
+    lines = {problem.line for problem in error.problems}
+    assert {4, 5, 7} <= lines, [str(p) for p in error.problems]
+    assert all(problem.file == file for problem in error.problems)

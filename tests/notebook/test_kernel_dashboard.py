@@ -4,31 +4,13 @@ on iopub, under the dashboard cell's parent header) while another cell is runnin
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from jupyter_client import KernelManager
 
+from automl_nb.testing.kernels import collect_until_idle
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
-
-
-def _collect(kc, until_idle_of: str, timeout: float) -> list[dict]:
-    messages = []
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            msg = kc.get_iopub_msg(timeout=1)
-        except Exception:  # noqa: BLE001 - queue.Empty: keep waiting
-            continue
-        messages.append(msg)
-        parent = msg.get("parent_header", {}).get("msg_id")
-        if (
-            msg["msg_type"] == "status"
-            and msg["content"]["execution_state"] == "idle"
-            and parent == until_idle_of
-        ):
-            return messages
-    raise AssertionError(f"no idle for {until_idle_of} within {timeout} s")
 
 
 def test_dashboard_updates_reach_iopub_while_another_cell_runs(tmp_path, tiny_job):
@@ -45,7 +27,7 @@ def test_dashboard_updates_reach_iopub_while_another_cell_runs(tmp_path, tiny_jo
             "%config AutoMLVision.refresh_seconds = 0.5\n"
             f"%automl_vision submit --file {job_yaml}"
         )
-        first = _collect(kc, submit_id, timeout=120)
+        first = collect_until_idle(kc, submit_id, timeout=120)
         results = [m for m in first if m["msg_type"] in ("execute_result", "error")]
         assert results and results[-1]["msg_type"] == "execute_result", results
         bundle = results[-1]["content"]["data"]
@@ -69,7 +51,7 @@ def test_dashboard_updates_reach_iopub_while_another_cell_runs(tmp_path, tiny_jo
             "time.sleep(2)\n"
             "print(job.status)"
         )
-        second = _collect(kc, wait_id, timeout=300)
+        second = collect_until_idle(kc, wait_id, timeout=300)
         busy = next(
             i
             for i, m in enumerate(second)

@@ -5,7 +5,6 @@ left behind at any point (DDP inside Jupyter otherwise hangs or kills the kernel
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,9 @@ from jupyter_client import KernelManager
 
 from automl_nb.runner._layout import read_jsonl
 from automl_nb.testing.datasets import make_classification_jsonl
+from automl_nb.testing.kernels import collect_until_idle
+from automl_nb.testing.kernels import errors_of
+from automl_nb.testing.kernels import stdout_of
 from automl_nb.testing.processes import wait_for
 from tests.scale.test_distributed import job_text
 from tests.scale.test_distributed import processes_mentioning
@@ -34,29 +36,6 @@ def colours(tmp_path_factory) -> Path:
     )
 
 
-def _run_cell(kc, code: str, timeout: float) -> tuple[str, list[dict]]:
-    """Execute ``code``; its iopub messages until idle, and the reply status."""
-    msg_id = kc.execute(code)
-    messages = []
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            msg = kc.get_iopub_msg(timeout=1)
-        except Exception:  # noqa: BLE001 - queue.Empty: keep waiting
-            continue
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
-        messages.append(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            errors = [m for m in messages if m["msg_type"] == "error"]
-            return ("error" if errors else "ok"), messages
-    raise AssertionError(f"the cell did not finish within {timeout} s")
-
-
-def _stdout(messages: list[dict]) -> str:
-    return "".join(m["content"].get("text", "") for m in messages if m["msg_type"] == "stream")
-
-
 def test_interrupting_a_two_process_trial_in_a_notebook_and_restarting_it(tmp_path, colours):
     job = tmp_path / "job.yml"
     job.write_text(job_text(colours, processes=2, batch=5, epochs=12), encoding="utf-8")
@@ -76,20 +55,9 @@ def test_interrupting_a_two_process_trial_in_a_notebook_and_restarting_it(tmp_pa
         )
         assert len(processes_mentioning(str(folder))) >= 2, "torchrun and its ranks run"
         km.interrupt_kernel()
-        status = None
-        end = time.time() + 120
-        while time.time() < end and status is None:
-            try:
-                msg = kc.get_iopub_msg(timeout=1)
-            except Exception:  # noqa: BLE001 - queue.Empty
-                continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "error":
-                assert msg["content"]["ename"] == "KeyboardInterrupt", msg["content"]
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                status = "idle"
-        assert status == "idle", "the interrupted cell ended and the kernel is usable"
+        # The interrupted cell ends and the kernel is usable.
+        messages = collect_until_idle(kc, msg_id, timeout=120)
+        assert [e["ename"] for e in errors_of(messages, msg_id)] == ["KeyboardInterrupt"]
         wait_for(lambda: not processes_mentioning(str(folder)), timeout=60, what="no rank left")
         done = len(read_jsonl(folder / "metrics.jsonl"))
         assert 1 <= done < 12
@@ -97,11 +65,10 @@ def test_interrupting_a_two_process_trial_in_a_notebook_and_restarting_it(tmp_pa
         # Restart the kernel, then run the same cell again with resume: it continues.
         km.restart_kernel(now=True)
         kc.wait_for_ready(timeout=120)
-        outcome, messages = _run_cell(
-            kc, CELL.format(job=str(job), folder=str(folder), resume=True), timeout=400
-        )
-        assert outcome == "ok", [m["content"] for m in messages if m["msg_type"] == "error"]
-        assert "trial completed 12" in _stdout(messages)
+        again = kc.execute(CELL.format(job=str(job), folder=str(folder), resume=True))
+        messages = collect_until_idle(kc, again, timeout=400)
+        assert not errors_of(messages, again)
+        assert "trial completed 12" in stdout_of(messages, again)
         epochs = [row["epoch"] for row in read_jsonl(folder / "metrics.jsonl")]
         assert epochs == list(range(1, 13)), "resumed after the last checkpointed epoch"
         assert not processes_mentioning(str(folder))

@@ -283,37 +283,52 @@ def _check_entries(doc: dict[str, Any], json_path: Path) -> None:
                     )
                 )
     _check_category_names(doc.get("categories") or [], json_path)
-    _check_annotation_ids(doc.get("annotations") or [], json_path)
-    seen: dict[str, int] = {}
-    for index, cat in enumerate(doc.get("categories") or []):
-        earlier = seen.setdefault(str(cat.get("id")), index)
-        if earlier != index:
-            raise DataError(
-                Problem(
-                    f"category id {cat.get('id')!r} is also the id of categories[{earlier}]; "
-                    "its annotations could not tell the two classes apart",
-                    file=str(json_path),
-                    path=f"categories[{index}].id",
-                )
-            )
+    _check_unique(
+        doc.get("categories") or [],
+        "categories",
+        "id",
+        json_path,
+        "its annotations could not tell the two classes apart",
+    )
+    _check_unique(
+        doc["images"],
+        "images",
+        "id",
+        json_path,
+        "annotations could not tell the two images apart",
+    )
+    _check_unique(
+        doc.get("annotations") or [],
+        "annotations",
+        "id",
+        json_path,
+        "the object would be counted twice",
+    )
+
+
+def _check_unique(
+    entries: list[dict[str, Any]], section: str, key: str, json_path: Path, why: str
+) -> None:
+    """``key`` (compared as text, where given) is unique across ``entries``."""
     first: dict[str, int] = {}
-    for index, img in enumerate(doc["images"]):
-        earlier = first.setdefault(str(img.get("id")), index)
+    for index, entry in enumerate(entries):
+        if entry.get(key) is None and section == "annotations":
+            continue  # annotation ids are optional
+        earlier = first.setdefault(str(entry.get(key)), index)
         if earlier != index:
+            noun = {"categories": "category", "images": "image", "annotations": "annotation"}
             raise DataError(
                 Problem(
-                    f"image id {img.get('id')!r} is also the id of images[{earlier}]; "
-                    "annotations could not tell the two images apart",
+                    f"{noun[section]} {key} {entry.get(key)!r} is also the {key} of "
+                    f"{section}[{earlier}]; {why}",
                     file=str(json_path),
-                    path=f"images[{index}].id",
+                    path=f"{section}[{index}].{key}",
                 )
             )
 
 
 def _check_category_names(categories: list[dict[str, Any]], json_path: Path) -> None:
-    """Every category has a non-empty name of its own (two ids of one name would merge two
-    classes without a word)."""
-    names: dict[str, int] = {}
+    """Every category has a non-empty name (text or a number)."""
     for index, cat in enumerate(categories):
         name = cat.get("name")
         if not isinstance(name, (str, int)) or isinstance(name, bool) or not str(name).strip():
@@ -325,34 +340,10 @@ def _check_category_names(categories: list[dict[str, Any]], json_path: Path) -> 
                     value=repr(name)[:80],
                 )
             )
-        earlier = names.setdefault(str(name), index)
-        if earlier != index:
-            raise DataError(
-                Problem(
-                    f"category name {name!r} is also the name of categories[{earlier}]; "
-                    "their annotations would merge into one class",
-                    file=str(json_path),
-                    path=f"categories[{index}].name",
-                )
-            )
-
-
-def _check_annotation_ids(annotations: list[dict[str, Any]], json_path: Path) -> None:
-    """Annotation ids, where given, are unique (a repeated id is a copied object)."""
-    first: dict[str, int] = {}
-    for index, ann in enumerate(annotations):
-        if ann.get("id") is None:
-            continue
-        earlier = first.setdefault(str(ann["id"]), index)
-        if earlier != index:
-            raise DataError(
-                Problem(
-                    f"annotation id {ann['id']!r} is also the id of annotations[{earlier}]; "
-                    "the object would be counted twice",
-                    file=str(json_path),
-                    path=f"annotations[{index}].id",
-                )
-            )
+    # Two ids of one name would merge two classes without a word.
+    _check_unique(
+        categories, "categories", "name", json_path, "their annotations would merge into one class"
+    )
 
 
 def _declared_size(
