@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import time
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -50,3 +53,21 @@ def stdout_of(messages: list[dict[str, Any]], msg_id: str) -> str:
         for m in messages
         if m["msg_type"] == "stream" and m.get("parent_header", {}).get("msg_id") == msg_id
     )
+
+
+@contextlib.contextmanager
+def running_kernel(cwd: str | os.PathLike[str], env: dict[str, str]) -> Iterator[tuple[Any, Any]]:
+    """A real ``python3`` kernel started in ``cwd`` with ``env``, ready; yields its manager and
+    a client with channels open, and shuts it down on exit."""
+    from jupyter_client import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(cwd), env=env)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

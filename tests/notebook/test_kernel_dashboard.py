@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from jupyter_client import KernelManager
 
 from automl_nb.testing.kernels import collect_until_idle
+from automl_nb.testing.kernels import running_kernel
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
@@ -16,12 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 def test_dashboard_updates_reach_iopub_while_another_cell_runs(tmp_path, tiny_job):
     job_yaml = tiny_job(tmp_path, epochs=3)
     env = {**os.environ, "AUTOML_NB_WORKSPACE": str(tmp_path / "runs"), "HF_HUB_OFFLINE": "1"}
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(tmp_path), env=env)
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
+    with running_kernel(tmp_path, env) as (km, kc):
         submit_id = kc.execute(
             "%load_ext automl_nb\n"
             "%config AutoMLVision.refresh_seconds = 0.5\n"
@@ -71,6 +66,3 @@ def test_dashboard_updates_reach_iopub_while_another_cell_runs(tmp_path, tiny_jo
         assert "completed" in header_updates[-1]
         stdout = "".join(m["content"]["text"] for m in second if m["msg_type"] == "stream")
         assert "completed" in stdout
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)

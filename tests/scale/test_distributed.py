@@ -214,9 +214,13 @@ def kill_all(*processes: subprocess.Popen, folder: Path) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def test_a_trial_on_two_nodes_matches_two_processes_on_one(tmp_path, colours):
+def run_on_two_nodes(
+    tmp_path: Path, colours: Path, *, epochs: int
+) -> tuple[subprocess.Popen, Path, subprocess.Popen]:
+    """``run`` of a two-node job (node 0) and ``worker --node-rank 1`` (node 1), started; the
+    controller, the job folder and the worker."""
     workspace = tmp_path / "ws"
-    job_yaml = two_node_job(tmp_path / "job.yml", colours, epochs=2)
+    job_yaml = two_node_job(tmp_path / "job.yml", colours, epochs=epochs)
     controller = cli_process(
         "run",
         str(job_yaml),
@@ -226,6 +230,11 @@ def test_a_trial_on_two_nodes_matches_two_processes_on_one(tmp_path, colours):
         log=tmp_path / "controller.log",
     )
     job, worker = start_node_worker(workspace, tmp_path / "worker.log")
+    return controller, job, worker
+
+
+def test_a_trial_on_two_nodes_matches_two_processes_on_one(tmp_path, colours):
+    controller, job, worker = run_on_two_nodes(tmp_path, colours, epochs=2)
     try:
         assert controller.wait(timeout=500) == 0, (tmp_path / "controller.log").read_text()
         # The node worker ends with the job.
@@ -258,17 +267,7 @@ def test_a_trial_on_two_nodes_matches_two_processes_on_one(tmp_path, colours):
 
 
 def test_a_killed_node_worker_fails_the_trial_and_leaves_no_process(tmp_path, colours):
-    workspace = tmp_path / "ws"
-    job_yaml = two_node_job(tmp_path / "job.yml", colours, epochs=50)
-    controller = cli_process(
-        "run",
-        str(job_yaml),
-        "--workspace",
-        str(workspace),
-        "--no-progress",
-        log=tmp_path / "controller.log",
-    )
-    job, worker = start_node_worker(workspace, tmp_path / "worker.log")
+    controller, job, worker = run_on_two_nodes(tmp_path, colours, epochs=50)
     trial = job / "trials" / "0"
     try:
         wait_for(lambda: read_jsonl(trial / "metrics.jsonl"), timeout=300, what="an epoch")

@@ -8,12 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from jupyter_client import KernelManager
 
 from automl_nb.runner._layout import read_jsonl
 from automl_nb.testing.datasets import make_classification_jsonl
 from automl_nb.testing.kernels import collect_until_idle
 from automl_nb.testing.kernels import errors_of
+from automl_nb.testing.kernels import running_kernel
 from automl_nb.testing.kernels import stdout_of
 from automl_nb.testing.processes import wait_for
 from tests.scale.test_distributed import job_text
@@ -41,12 +41,7 @@ def test_interrupting_a_two_process_trial_in_a_notebook_and_restarting_it(tmp_pa
     job.write_text(job_text(colours, processes=2, batch=5, epochs=12), encoding="utf-8")
     folder = tmp_path / "trial"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path.cwd())}
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(tmp_path), env=env)
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
+    with running_kernel(tmp_path, env) as (km, kc):
         msg_id = kc.execute(CELL.format(job=str(job), folder=str(folder), resume=False))
         wait_for(
             lambda: len(read_jsonl(folder / "metrics.jsonl")) >= 1,
@@ -72,7 +67,4 @@ def test_interrupting_a_two_process_trial_in_a_notebook_and_restarting_it(tmp_pa
         epochs = [row["epoch"] for row in read_jsonl(folder / "metrics.jsonl")]
         assert epochs == list(range(1, 13)), "resumed after the last checkpointed epoch"
         assert not processes_mentioning(str(folder))
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
     assert not processes_mentioning(str(folder))
