@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "odFridgeObjects"
@@ -125,10 +127,13 @@ def train_and_evaluate(
     from automl_nb.training import engine
     from automl_nb.training._data import build_datasets
     from automl_nb.training._data import build_loaders
+    from automl_nb.training._ema import ModelEma
     from automl_nb.training._setup import model_kwargs
 
     task = "image_object_detection"
-    params = {**COMMON, **RECIPES[name], "model_name": name}
+    params = {**COMMON, **RECIPES[name], **args.overrides, "model_name": name}
+    advanced = {"use_pretrained": False, "apply_mosaic_for_yolo": True}
+    advanced.update(params.pop("advanced_settings", {}))
     spec = load_job(
         {
             "task": task,
@@ -136,9 +141,7 @@ def train_and_evaluate(
             "training_data": {"path": "unused.jsonl", "type": "uri_file"},
             "training_parameters": {
                 **params,
-                "advanced_settings": json.dumps(
-                    {"use_pretrained": False, "apply_mosaic_for_yolo": True}
-                ),
+                "advanced_settings": json.dumps(advanced),
             },
         }
     )
@@ -159,6 +162,12 @@ def train_and_evaluate(
         **model_kwargs(cfg, model_cfg),
     )
     optimizer = create_optimizer(model, cfg)
+    # yolov5 averages its weights by default (advanced_settings.model_ema), as run_trial does.
+    ema = (
+        ModelEma(model, cfg.advanced_settings.model_ema_decay)
+        if cfg.advanced_settings.model_ema
+        else None
+    )
     schedule = TimeSchedule(optimizer, seconds, args.warmup)
     images = 0
     epochs = 0
@@ -175,6 +184,7 @@ def train_and_evaluate(
             task=task,
             schedule=schedule,
             epoch=epochs + 1,
+            ema=ema,
         )
         images += result.images
         train_seconds += result.seconds
@@ -186,7 +196,12 @@ def train_and_evaluate(
             flush=True,
         )
     metrics = engine.evaluate(
-        model, valid_loader, task=task, labels=labels, device="cpu", metric_type="coco_voc"
+        model if ema is None else ema.module,
+        valid_loader,
+        task=task,
+        labels=labels,
+        device="cpu",
+        metric_type="coco_voc",
     )
     return {
         "map_50": metrics.get("map_50") or metrics.get("map_voc"),
@@ -215,7 +230,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--models", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--yolo-batch-size", type=int, default=None, help="yolov5 batch size")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training parameter over every recipe (YAML value), e.g. --set optimizer=adamw",
+    )
     args = parser.parse_args(argv)
+    args.overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        args.overrides[key.strip()] = yaml.safe_load(value)
     if args.yolo_batch_size:
         RECIPES["yolov5"]["training_batch_size"] = args.yolo_batch_size
 

@@ -199,6 +199,9 @@ ADVANCED_SETTINGS: dict[str, Callable[[Any], Any]] = {
     "use_pretrained": to_flag,
     # automl-nb's own: run one trial on this many torchrun processes (GPUs, or CPU processes).
     "processes_per_trial": integer(1),
+    # automl-nb's own: evaluate and publish an exponential moving average of the weights.
+    "model_ema": to_flag,
+    "model_ema_decay": real(0.0, 1.0, low_open=True, high_open=True),
 }
 """Known ``advanced_settings`` keys; other keys pass through unchanged."""
 

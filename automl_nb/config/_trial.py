@@ -47,6 +47,9 @@ class AdvancedSettings:
         apply_automl_train_augmentations: Use the task's training augmentations.
         apply_mosaic_for_yolo: Mosaic augmentation for ``yolov5``.
         stream_image_files: Read images on demand instead of copying them first.
+        model_ema: Evaluate and publish an exponential moving average of the weights (on by
+            default for ``yolov5``, as in YOLOv5's own training).
+        model_ema_decay: The decay that average's warm-up rises to.
         extra: Keys automl-nb does not know, kept as given.
     """
 
@@ -54,14 +57,20 @@ class AdvancedSettings:
     apply_automl_train_augmentations: bool = True
     apply_mosaic_for_yolo: bool = True
     stream_image_files: bool = False
+    model_ema: bool = False
+    model_ema_decay: float = 0.9998
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> AdvancedSettings:
         """Known keys become attributes, the rest goes to :attr:`extra`."""
-        known = {f.name for f in fields(cls)} - {"extra"}
-        given = {k: bool(v) for k, v in values.items() if k in known}
-        return cls(**given, extra={k: v for k, v in values.items() if k not in known})
+        types = {f.name: f.type for f in fields(cls) if f.name != "extra"}
+        given = {
+            k: float(v) if types[k] == "float" else bool(v)
+            for k, v in values.items()
+            if k in types
+        }
+        return cls(**given, extra={k: v for k, v in values.items() if k not in types})
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as one flat JSON-ready dict."""
@@ -257,7 +266,8 @@ def resolve_trial_config(
     family = parameter_family(model_cfg.name, model_cfg.family)
     values = {name: entry.default_for(task, family) for name, entry in TRAINING_FIELDS.items()}
     values.update({k: v for k, v in model_cfg.defaults.items() if k in MODEL_NATIVE})
-    advanced: dict[str, Any] = {}
+    # The family's own switches, under what the job and the trial set.
+    advanced: dict[str, Any] = {"model_ema": True} if family == "yolo" else {}
     for layer in (job, sampled):
         for key, value in layer.items():
             if key == "advanced_settings":

@@ -41,6 +41,7 @@ from automl_nb.training._device import seed_everything
 from automl_nb.training._distributed import is_rank
 from automl_nb.training._distributed import make_distributed
 from automl_nb.training._distributed import shard_loader
+from automl_nb.training._ema import ModelEma
 from automl_nb.training._optim import EarlyStopping
 from automl_nb.training._optim import Schedule
 from automl_nb.training._optim import create_classification_loss
@@ -91,6 +92,13 @@ class Fit:
     train_eval_loader: Any = None
     # The model the training step calls (DistributedDataParallel in a multi-process trial).
     train_model: Any = None
+    # The weight average (advanced_settings.model_ema), evaluated and saved instead of model.
+    ema: ModelEma | None = None
+
+    @property
+    def eval_model(self) -> torch.nn.Module:
+        """The model evaluated, kept as the best one and published."""
+        return self.model if self.ema is None else self.ema.module
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -254,6 +262,9 @@ def setup_trial(
         model_kwargs=kwargs,
         best=BestModel(ckpt_dir / "best.pt"),
         builtins=[],
+        ema=ModelEma(model, cfg.advanced_settings.model_ema_decay)
+        if cfg.advanced_settings.model_ema
+        else None,
     )
     if cfg.log_training_metrics == "enable":
         fit.train_eval_loader = build_train_eval_loader(
@@ -265,7 +276,7 @@ def setup_trial(
         primary_metric=cfg.task.primary_metric,
         hyperparameters=cfg.to_dict(),
         num_epochs=cfg.number_of_epochs,
-        model=model,
+        model=fit.eval_model,
         config=cfg,
     )
     early = EarlyStopping(
@@ -295,6 +306,7 @@ def snapshot(fit: Fit, state: TrainState, epoch: int) -> dict[str, Any]:
     """Everything ``resume`` needs to continue after ``epoch``."""
     return {
         "model": fit.model.state_dict(),
+        "ema": fit.ema.state_dict() if fit.ema is not None else None,
         "optimizer": fit.optimizer.state_dict(),
         "scheduler": fit.schedule.state_dict(),
         "scaler": fit.scaler.state_dict() if fit.scaler is not None else None,
@@ -319,6 +331,9 @@ def restore(fit: Fit, state: TrainState) -> None:
         return
     ckpt = load_checkpoint(last, map_location=fit.device)
     fit.model.load_state_dict(ckpt["model"])
+    if fit.ema is not None:
+        # A checkpoint from before the average was on starts it from the trained weights.
+        fit.ema.load_state_dict(ckpt.get("ema") or {"module": ckpt["model"]})
     fit.optimizer.load_state_dict(ckpt["optimizer"])
     fit.schedule.load_state_dict(ckpt.get("scheduler") or {})
     if fit.scaler is not None and ckpt.get("scaler"):

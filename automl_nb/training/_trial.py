@@ -221,6 +221,7 @@ def _fit(fit: Fit, state: TrainState, hooks: CallbackList) -> str:
                 gradient_accumulation_step=cfg.gradient_accumulation_step,
                 epoch=epoch,
                 on_batch_end=on_batch,
+                ema=fit.ema,
             )
             fit.schedule.step_epoch()
             state.global_step += result.steps
@@ -273,7 +274,7 @@ def _epoch_row(fit: Fit, state: TrainState, epoch: int, result: Any) -> dict[str
 def _evaluate(fit: Fit, loader: Any) -> dict[str, Any]:
     cfg = fit.cfg
     return engine.evaluate(
-        fit.model,
+        fit.eval_model,
         loader,
         task=cfg.task,
         labels=fit.labels,
@@ -302,17 +303,17 @@ def _validation_loss(fit: Fit, metrics: Mapping[str, Any]) -> float | None:
     if fit.cfg.task.is_classification:
         return _finite(metrics.get("log_loss"))
     return _finite(
-        engine.detection_validation_loss(fit.model, fit.valid_loader, device=fit.device)
+        engine.detection_validation_loss(fit.eval_model, fit.valid_loader, device=fit.device)
     )
 
 
 def _keep_best_model(spec: JobSpec, fit: Fit, state: TrainState) -> Path:
     """Write ``model/`` from the best evaluated weights (the last ones when none was)."""
     if fit.best.weights is not None:
-        fit.model.load_state_dict(fit.best.weights)
+        fit.eval_model.load_state_dict(fit.best.weights)
     return write_model_folder(
         state.trial_dir / MODEL_DIR,
-        model=fit.model,
+        model=fit.eval_model,
         spec=spec,
         cfg=fit.cfg,
         labels=fit.labels,

@@ -84,9 +84,14 @@ def _forward_loss(
 
 
 def _optimizer_step(
-    optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None, schedule: Any
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    schedule: Any,
+    ema: Any = None,
+    model: torch.nn.Module | None = None,
 ) -> None:
-    """One optimizer step (through the scaler under mixed precision), then the schedule's."""
+    """One optimizer step (through the scaler under mixed precision), then the schedule's and
+    the weight average's."""
     if scaler is not None:
         scaler.step(optimizer)
         scaler.update()
@@ -95,6 +100,9 @@ def _optimizer_step(
     optimizer.zero_grad(set_to_none=True)
     if schedule is not None:
         schedule.step_iteration()
+    if ema is not None and model is not None:
+        # DistributedDataParallel keeps the model itself as .module.
+        ema.update(getattr(model, "module", model))
 
 
 def train_one_epoch(
@@ -110,6 +118,7 @@ def train_one_epoch(
     gradient_accumulation_step: int = 1,
     epoch: int = 1,
     on_batch_end: Callable[[int, int, float], None] | None = None,
+    ema: Any = None,
 ) -> EpochMetrics:
     """Train ``model`` for one pass over ``loader``.
 
@@ -128,6 +137,7 @@ def train_one_epoch(
         gradient_accumulation_step: Batches whose gradients are summed before one step.
         epoch: Epoch number, for the result.
         on_batch_end: ``f(batch_index, num_batches, loss)`` after each batch (progress bars).
+        ema: A :class:`~automl_nb.training._ema.ModelEma` updated after every optimizer step.
 
     Returns:
         The epoch's :class:`EpochMetrics`.
@@ -173,7 +183,7 @@ def train_one_epoch(
             scaled.backward()
         last_batch = num_batches > 0 and index + 1 == num_batches
         if (index + 1) % accumulate == 0 or last_batch:
-            _optimizer_step(optimizer, scaler, schedule)
+            _optimizer_step(optimizer, scaler, schedule, ema, model)
             steps += 1
         batches += 1
         total_loss += loss_value
@@ -185,8 +195,7 @@ def train_one_epoch(
             on_batch_end(index, num_batches, loss_value)
     if num_batches < 0 and batches % accumulate:
         # Unsized loaders: flush the gradients of a trailing partial accumulation.
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        _optimizer_step(optimizer, scaler, None, ema, model)
         steps += 1
     seconds = time.perf_counter() - start
     batches = max(batches, 1)

@@ -10,6 +10,7 @@ from automl_nb.config import resolve_trial_config
 from automl_nb.config import select_model_name
 from automl_nb.errors import ConfigError
 from automl_nb.models import get_model_cfg
+from automl_nb.testing.configs import trial_config
 
 
 def _spec(task: str = "image_classification", **training) -> object:
@@ -125,3 +126,13 @@ def test_yolo_family_defaults_come_from_the_table() -> None:
     entry = TRAINING_FIELDS["box_score_threshold"]
     assert entry.default_for(spec.task, parameter_family("yolov5", "yolo")) == 0.1
     assert entry.default_for(spec.task, "rcnn") == 0.3
+
+
+def test_yolov5_averages_its_weights_by_default_and_others_do_not() -> None:
+    detection = "image_object_detection"
+    assert trial_config(detection, "yolov5").advanced_settings.model_ema
+    off = trial_config(detection, "yolov5", advanced_settings={"model_ema": False})
+    assert not off.advanced_settings.model_ema
+    assert not trial_config(detection, "fasterrcnn_resnet18_fpn").advanced_settings.model_ema
+    on = trial_config(advanced_settings={"model_ema": True, "model_ema_decay": 0.999})
+    assert on.advanced_settings.model_ema and on.advanced_settings.model_ema_decay == 0.999

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from automl_nb.config import load_job
+from automl_nb.inference._model_dir import read_model_file
 from automl_nb.testing.datasets import make_classification_jsonl
 from automl_nb.training import NonFiniteLossError
 from automl_nb.training import TrialPruned
@@ -288,3 +289,30 @@ def test_a_time_budget_shortens_the_schedule_so_the_trial_ends_at_a_low_rate(
         "learning-rate schedule now ends with the budget"
         in (tmp_path / "t" / "log.txt").read_text()
     )
+
+
+def test_a_weight_average_is_what_the_trial_evaluates_keeps_and_resumes(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    settings = '{"use_pretrained": false, "model_ema": true}'
+    spec = _spec(data_dir, number_of_epochs=2, advanced_settings=settings, learning_rate=0.05)
+    recorder = _Recorder()
+    result = run_trial(spec, {}, tmp_path / "t", callbacks=[recorder])
+    last = load_checkpoint(tmp_path / "t" / "checkpoints" / "last.pt")
+    assert last["ema"]["updates"] == 2 * 3  # 12 images in batches of 4, two epochs
+    averaged, trained = last["ema"]["module"], last["model"]
+    # What the callbacks see as the model (and what was evaluated) is the average...
+    for name, value in recorder.final.items():
+        assert torch.equal(value, averaged[name]), name
+    # ...which is not the trained weights, but follows them.
+    weights = [k for k, v in trained.items() if v.is_floating_point() and "weight" in k]
+    assert any(not torch.equal(averaged[k], trained[k]) for k in weights)
+    assert any(not torch.equal(averaged[k], recorder.initial[k]) for k in weights)
+    published = read_model_file(result.model_dir)["state_dict"]
+    best = load_checkpoint(tmp_path / "t" / "checkpoints" / "best.pt")["state_dict"]
+    for name, value in best.items():
+        assert torch.equal(published[name], value), name
+
+    spec = _spec(data_dir, number_of_epochs=3, advanced_settings=settings, learning_rate=0.05)
+    run_trial(spec, {}, tmp_path / "t", resume=True)
+    assert load_checkpoint(tmp_path / "t" / "checkpoints" / "last.pt")["ema"]["updates"] == 9
