@@ -108,3 +108,28 @@ def test_hsv_matrix():
         atol=1e-4,
     )
     assert not torch.allclose(hsv_matrix(1 / 3, 1.0, 1.0) @ red, red, atol=0.1)
+
+
+class _Counting(torch.utils.data.Dataset):
+    def __init__(self, base: DetectionDataset) -> None:
+        self.base, self.reads = base, 0
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, index: int):
+        self.reads += 1
+        return self.base[index]
+
+
+def test_each_image_is_decoded_once_and_served_from_memory_after(base):
+    counting = _Counting(base)
+    ds = YoloTrainDataset(counting, SIZE, augment=False)
+    first, first_target = ds[3]
+    first_target["boxes"] += 1000.0  # a caller changing its sample must not change the cache
+    again, again_target = ds[3]
+    assert counting.reads == 1
+    assert torch.equal(first, again)
+    fresh, fresh_target = YoloTrainDataset(base, SIZE, augment=False)[3]
+    assert torch.allclose(again, fresh, atol=1 / 255 + 1e-6)  # kept as uint8, like the file
+    assert torch.equal(again_target["boxes"], fresh_target["boxes"])
