@@ -36,11 +36,17 @@ def create_optimizer(model: torch.nn.Module, cfg: TrialConfig) -> torch.optim.Op
     """The optimizer named by ``cfg.optimizer`` over the model's trainable parameters.
 
     Args:
-        model: The model (frozen parameters are left out).
+        model: The model (frozen parameters are left out). ``yolov5`` puts its biases and
+            BatchNorm parameters in a group without weight decay.
         cfg: The trial's settings: ``optimizer``, ``learning_rate``, ``weight_decay``,
             ``momentum``, ``nesterov`` (sgd), ``beta1``, ``beta2``, ``ams_gradient`` (adam, adamw).
     """
-    params = [p for p in model.parameters() if p.requires_grad]
+    params: Any = [p for p in model.parameters() if p.requires_grad]
+    if cfg.is_yolo:
+        from timm.optim import param_groups_weight_decay
+
+        # As YOLOv5's own training: no weight decay on biases and BatchNorm parameters.
+        params = param_groups_weight_decay(model, cfg.weight_decay)
     if cfg.optimizer == "sgd":
         # torch refuses nesterov without momentum; nesterov is meaningless there anyway.
         return torch.optim.SGD(

@@ -190,3 +190,22 @@ def test_fit_epochs_leaves_other_schedules_alone() -> None:
         cfg = trial_config(**BASE, learning_rate_scheduler=name)
         schedule = create_scheduler(create_optimizer(_model(), cfg), cfg, steps_per_epoch=2)
         assert schedule.fit_epochs(3) is False
+
+
+def test_yolov5_decays_only_its_weights_and_keeps_one_schedule_for_all_groups() -> None:
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, bias=False), torch.nn.BatchNorm2d(4), torch.nn.Conv2d(4, 2, 1)
+    )
+    cfg = trial_config("image_object_detection", "yolov5", weight_decay=5e-4, number_of_epochs=4)
+    optimizer = create_optimizer(model, cfg)
+    decay_of = {id(p): g["weight_decay"] for g in optimizer.param_groups for p in g["params"]}
+    assert decay_of[id(model[0].weight)] == decay_of[id(model[2].weight)] == 5e-4
+    for param in (model[1].weight, model[1].bias, model[2].bias):
+        assert decay_of[id(param)] == 0.0
+    schedule = create_scheduler(optimizer, cfg, steps_per_epoch=3)
+    for _ in range(5):
+        optimizer.step()
+        schedule.step_iteration()
+    assert len({g["lr"] for g in optimizer.param_groups}) == 1
+    # Other models keep one group, as Azure's optimizers take them.
+    assert len(create_optimizer(model, trial_config(weight_decay=5e-4)).param_groups) == 1
