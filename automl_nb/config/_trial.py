@@ -65,7 +65,7 @@ class AdvancedSettings:
     def from_mapping(cls, values: Mapping[str, Any]) -> AdvancedSettings:
         """Known keys become attributes, the rest goes to :attr:`extra`."""
         types = {f.name: f.type for f in fields(cls) if f.name != "extra"}
-        given = {
+        given: dict[str, Any] = {
             k: float(v) if types[k] == "float" else bool(v)
             for k, v in values.items()
             if k in types
