@@ -35,11 +35,6 @@ class ModelEma:
         """The averaged model (evaluated and saved in place of the trained one)."""
         return self._ema.module
 
-    @property
-    def decay(self) -> float:
-        """The decay the next update uses."""
-        return float(self._ema.get_decay(self.updates + 1))
-
     def update(self, model: torch.nn.Module) -> None:
         """Fold ``model``'s current weights into the average (after an optimizer step)."""
         self.updates += 1
