@@ -61,6 +61,7 @@ BASELINES = {
         "validation_crop_size": 64,
         "validation_resize_size": 72,
         "learning_rate": 0.05,
+        "training_batch_size": 16,
         "early_stopping": False,
         "number_of_epochs": 10000,
     },

@@ -128,6 +128,8 @@ def train_and_evaluate(
     from automl_nb.training._data import build_datasets
     from automl_nb.training._data import build_loaders
     from automl_nb.training._ema import ModelEma
+    from automl_nb.training._precision import autocast_dtype
+    from automl_nb.training._precision import precision_name
     from automl_nb.training._setup import model_kwargs
 
     task = "image_object_detection"
@@ -168,6 +170,10 @@ def train_and_evaluate(
         if cfg.advanced_settings.model_ema
         else None
     )
+    precision = autocast_dtype(
+        cfg.advanced_settings.precision, "cpu", task=cfg.task, family=model_cfg.family
+    )
+    print(f"  {name}: precision {precision_name(precision)}", flush=True)
     schedule = TimeSchedule(optimizer, seconds, args.warmup)
     images = 0
     epochs = 0
@@ -185,6 +191,7 @@ def train_and_evaluate(
             schedule=schedule,
             epoch=epochs + 1,
             ema=ema,
+            precision=precision,
         )
         images += result.images
         train_seconds += result.seconds
@@ -202,11 +209,13 @@ def train_and_evaluate(
         labels=labels,
         device="cpu",
         metric_type="coco_voc",
+        precision=precision,
     )
     return {
         "map_50": metrics.get("map_50") or metrics.get("map_voc"),
         "map_50_95": metrics.get("map_50_95"),
         "images_per_second": images / train_seconds if train_seconds else 0.0,
+        "precision": precision_name(precision),
         "epochs": epochs,
         "images": images,
         "loss": loss,

@@ -8,7 +8,9 @@ rounds) and the ratio ours / plain (target >= 0.95).
 
 The default run (tiny timm ResNet, 64 px, 96 images, 5 rounds) takes well under 2 minutes
 on a 2-core CPU. Bigger: ``--model resnet50 --size 224 --images 256 --batch-size 32``;
-``--device cuda`` on a GPU (mixed precision, as trials use it).
+``--device cuda`` on a GPU (mixed precision, as trials use it). ``--precision auto`` trains
+ours as a trial would (bf16 on CPUs that compute it natively) against the plain fp32 loop:
+the ratio is then the speed-up mixed precision buys, not the engine's overhead.
 
 Run:  python benchmarks/bench_training_throughput.py [--model test_resnet] [--size 64]
 """
@@ -63,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if present)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["auto", "fp32", "bf16"],
+        help="our loop's advanced_settings.precision on the CPU (the plain loop stays fp32)",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -75,12 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     from automl_nb.data._transforms import classification_transform
     from automl_nb.models import create_model
     from automl_nb.models import get_model_cfg
+    from automl_nb.tasks import Task
     from automl_nb.testing.configs import trial_config
     from automl_nb.testing.datasets import make_classification_jsonl
     from automl_nb.training import create_optimizer
     from automl_nb.training import create_scheduler
     from automl_nb.training import resolve_device
     from automl_nb.training import train_one_epoch
+    from automl_nb.training._precision import autocast_dtype
+    from automl_nb.training._precision import precision_name
 
     device = resolve_device(args.device)
     torch.manual_seed(0)
@@ -131,10 +142,22 @@ def main(argv: list[str] | None = None) -> int:
         amp = device.type == "cuda"
         ours_scaler = torch.amp.GradScaler("cuda") if amp else None
         plain_scaler = torch.amp.GradScaler("cuda") if amp else None
+        precision = None
+        if not amp:
+            family = get_model_cfg(args.model, "image_classification").family
+            precision = autocast_dtype(
+                args.precision, device, task=Task.CLASSIFICATION, family=family
+            )
 
         def ours() -> float:
             result = train_one_epoch(
-                ours_model, loader, ours_opt, device=device, schedule=schedule, scaler=ours_scaler
+                ours_model,
+                loader,
+                ours_opt,
+                device=device,
+                schedule=schedule,
+                scaler=ours_scaler,
+                precision=precision,
             )
             if amp:
                 torch.cuda.synchronize()
@@ -160,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = ours_ips / plain_ips
     print(
         f"model {args.model}, {args.size} px, batch {args.batch_size}, {args.images} images, "
-        f"{args.rounds} rounds, device {device}"
+        f"{args.rounds} rounds, device {device}, ours in {precision_name(precision)}"
     )
     print(f"plain PyTorch loop : {plain_ips:8.1f} images/s  {[round(r, 1) for r in plain_rates]}")
     print(f"automl_nb engine   : {ours_ips:8.1f} images/s  {[round(r, 1) for r in ours_rates]}")

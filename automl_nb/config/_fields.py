@@ -202,6 +202,14 @@ ADVANCED_SETTINGS: dict[str, Callable[[Any], Any]] = {
     # automl-nb's own: evaluate and publish an exponential moving average of the weights.
     "model_ema": to_flag,
     "model_ema_decay": real(0.0, 1.0, low_open=True, high_open=True),
+    # automl-nb's own: the autocast dtype (automl_nb.training._precision).
+    "precision": one_of(
+        "auto",
+        "fp32",
+        "bf16",
+        "fp16",
+        aliases={"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "amp": "auto"},
+    ),
 }
 """Known ``advanced_settings`` keys; other keys pass through unchanged."""
 

@@ -50,6 +50,9 @@ class AdvancedSettings:
         model_ema: Evaluate and publish an exponential moving average of the weights (on by
             default for ``yolov5``, as in YOLOv5's own training).
         model_ema_decay: The decay that average's warm-up rises to.
+        precision: The autocast dtype: ``auto`` (fp16 on CUDA, bf16 on CPUs that compute it
+            natively), ``fp32``, ``bf16`` or ``fp16`` (see
+            :mod:`automl_nb.training._precision`).
         extra: Keys automl-nb does not know, kept as given.
     """
 
@@ -59,16 +62,16 @@ class AdvancedSettings:
     stream_image_files: bool = False
     model_ema: bool = False
     model_ema_decay: float = 0.9998
+    precision: str = "auto"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> AdvancedSettings:
         """Known keys become attributes, the rest goes to :attr:`extra`."""
         types = {f.name: f.type for f in fields(cls) if f.name != "extra"}
+        convert = {"float": float, "str": str}
         given: dict[str, Any] = {
-            k: float(v) if types[k] == "float" else bool(v)
-            for k, v in values.items()
-            if k in types
+            k: convert.get(str(types[k]), bool)(v) for k, v in values.items() if k in types
         }
         return cls(**given, extra={k: v for k, v in values.items() if k not in types})
 

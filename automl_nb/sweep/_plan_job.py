@@ -136,12 +136,19 @@ def plan_job(
     Returns:
         The plan.
     """
+    from automl_nb.config._trial import resolve_trial_config
+
     task = as_task(spec.task)
     machine = machine or detect_machine()
     data = data or profile_data(spec)
     pretrained, why_not = pretrained_available(spec, machine)
     probe = CostProbe(
-        machine, task, num_classes=data.classes, cache_dir=workspace, measure=measure
+        machine,
+        task,
+        num_classes=data.classes,
+        cache_dir=workspace,
+        measure=measure,
+        precision=resolve_trial_config(spec, {}).advanced_settings.precision,
     )
     budget = Budget.from_limits(spec.limits)
     unbounded = budget.seconds >= DEFAULT_TIMEOUT_MINUTES * 60

@@ -24,6 +24,8 @@ from typing import Any
 
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
+from automl_nb.training._precision import autocast_dtype
+from automl_nb.training._precision import precision_name
 
 CACHE_FILE = Path(".cache") / "cost_probe.json"
 # Timed training steps after one untimed warm-up step (allocator, cuDNN autotuning): at least
@@ -176,6 +178,7 @@ def measure_cost(
     device: str = "cpu",
     num_classes: int = 4,
     steps: int = PROBE_STEPS,
+    precision: str = "auto",
 ) -> Cost:
     """Time a few training steps and one evaluation batch of ``model_name`` at ``size``.
 
@@ -187,6 +190,8 @@ def measure_cost(
         device: ``"cpu"`` or ``"cuda"``.
         num_classes: Classes of the head.
         steps: Timed training steps after one warm-up step.
+        precision: ``advanced_settings.precision``: the probe runs under the same autocast
+            as the trial will (bf16 halves the cost on CPUs that compute it natively).
 
     Returns:
         The :class:`Cost` (seconds per image).
@@ -212,16 +217,19 @@ def measure_cost(
     batch = max(2, min(int(batch_size), 16 if task.is_classification else 2))
     images, target = _random_batch(task, batch, size, num_classes, torch_device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    dtype = autocast_dtype(precision, torch_device, task=task, family=cfg.family)
+    autocast = torch.autocast(torch_device.type, dtype=dtype, enabled=dtype is not None)
     model.train()
-    _train_step(model, task, images, target, optimizer)  # warm-up, not timed
-    _sync(torch_device)
-    train = _median_time(
-        lambda: _train_step(model, task, images, target, optimizer), torch_device, steps
-    )
-    model.eval()
-    with torch.no_grad():
-        model(images)
-        evaluate = _median_time(lambda: model(images), torch_device, 2)
+    with autocast:
+        _train_step(model, task, images, target, optimizer)  # warm-up, not timed
+        _sync(torch_device)
+        train = _median_time(
+            lambda: _train_step(model, task, images, target, optimizer), torch_device, steps
+        )
+        model.eval()
+        with torch.no_grad():
+            model(images)
+            evaluate = _median_time(lambda: model(images), torch_device, 2)
     return Cost(train=train / batch, eval=evaluate / batch)
 
 
@@ -250,6 +258,7 @@ class CostProbe:
         cache_dir: The workspace; the cache is ``<cache_dir>/.cache/cost_probe.json``.
             ``None``: no cache.
         measure: The measuring function (default :func:`measure_cost`).
+        precision: The job's ``advanced_settings.precision``, probed as the trials train.
     """
 
     def __init__(
@@ -260,8 +269,10 @@ class CostProbe:
         num_classes: int,
         cache_dir: str | os.PathLike[str] | None = None,
         measure: Any = None,
+        precision: str = "auto",
     ) -> None:
         self.machine = machine
+        self.precision = precision
         self.task = as_task(task)
         self.num_classes = max(1, int(num_classes))
         self.cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
@@ -278,7 +289,16 @@ class CostProbe:
         device = self.machine.device
         if device == "cpu":
             device = f"cpu{torch.get_num_threads()}"  # a trial's thread count changes its cost
+        device += f"-{self._precision_of(model)}"
         return f"{self.machine.fingerprint()}|{device}|{kind}|{model}|{size}|{batch}"
+
+    def _precision_of(self, model: str) -> str:
+        """The dtype ``model`` trains in here (``auto`` depends on the model's family)."""
+        from automl_nb.models import get_model_cfg
+
+        family = get_model_cfg(model, self.task).family
+        dtype = autocast_dtype(self.precision, self.machine.device, task=self.task, family=family)
+        return precision_name(dtype)
 
     def _read_cache(self) -> dict[str, Any]:
         if self.cache_path is None or not self.cache_path.is_file():
@@ -326,6 +346,7 @@ class CostProbe:
             batch_size=batch,
             device=self.machine.device,
             num_classes=self.num_classes,
+            precision=self.precision,
         )
         self.seconds += time.perf_counter() - start
         self.measured.append(key)

@@ -47,6 +47,8 @@ from automl_nb.training._optim import Schedule
 from automl_nb.training._optim import create_classification_loss
 from automl_nb.training._optim import create_optimizer
 from automl_nb.training._optim import create_scheduler
+from automl_nb.training._precision import autocast_dtype
+from automl_nb.training._precision import precision_name
 
 if TYPE_CHECKING:
     from automl_nb.config import JobSpec
@@ -94,6 +96,8 @@ class Fit:
     train_model: Any = None
     # The weight average (advanced_settings.model_ema), evaluated and saved instead of model.
     ema: ModelEma | None = None
+    # The autocast dtype (advanced_settings.precision); None trains in fp32.
+    precision: torch.dtype | None = None
 
     @property
     def eval_model(self) -> torch.nn.Module:
@@ -247,6 +251,10 @@ def setup_trial(
     optimizer = create_optimizer(model, cfg)
     steps_per_epoch = max(1, math.ceil(len(train_loader) / cfg.gradient_accumulation_step))
     ckpt_dir = trial_dir / CHECKPOINT_DIR
+    precision = autocast_dtype(
+        cfg.advanced_settings.precision, device, task=cfg.task, family=model_cfg.family
+    )
+    logger.info("precision: %s on %s", precision_name(precision), device)
     fit = Fit(
         cfg=cfg,
         model=model,
@@ -256,7 +264,7 @@ def setup_trial(
         valid_loader=valid_loader,
         optimizer=optimizer,
         schedule=create_scheduler(optimizer, cfg, steps_per_epoch),
-        scaler=torch.amp.GradScaler("cuda") if device.type == "cuda" else None,
+        scaler=torch.amp.GradScaler("cuda") if precision == torch.float16 else None,
         loss_fn=loss_fn,
         generator=generator,
         model_kwargs=kwargs,
@@ -265,6 +273,7 @@ def setup_trial(
         ema=ModelEma(model, cfg.advanced_settings.model_ema_decay)
         if cfg.advanced_settings.model_ema
         else None,
+        precision=precision,
     )
     if cfg.log_training_metrics == "enable":
         fit.train_eval_loader = build_train_eval_loader(

@@ -188,7 +188,7 @@ def _fit(fit: Fit, state: TrainState, hooks: CallbackList) -> str:
     """The epoch loop; returns ``"completed"`` or ``"pruned"``."""
     cfg = fit.cfg
     seed = int(cfg.random_seed or 0)
-    amp = fit.scaler is not None
+    cuda = fit.device.type == "cuda"
     on_batch = None
     if hooks.has("on_train_batch_end"):
 
@@ -207,7 +207,7 @@ def _fit(fit: Fit, state: TrainState, hooks: CallbackList) -> str:
                 fit.train_loader.sampler.set_epoch(epoch)
             if hasattr(fit.train_loader.dataset, "set_epoch"):  # yolov5: no mosaic at the end
                 fit.train_loader.dataset.set_epoch(epoch, cfg.number_of_epochs)
-            if amp:
+            if cuda:
                 torch.cuda.reset_peak_memory_stats(fit.device)
             result = engine.train_one_epoch(
                 fit.model if fit.train_model is None else fit.train_model,
@@ -222,6 +222,7 @@ def _fit(fit: Fit, state: TrainState, hooks: CallbackList) -> str:
                 epoch=epoch,
                 on_batch_end=on_batch,
                 ema=fit.ema,
+                precision=fit.precision,
             )
             fit.schedule.step_epoch()
             state.global_step += result.steps
@@ -264,8 +265,8 @@ def _epoch_row(fit: Fit, state: TrainState, epoch: int, result: Any) -> dict[str
         state.last_metrics = metrics
     row["images_per_second"] = result.images_per_second
     row["seconds"] = result.seconds
-    amp = fit.scaler is not None
-    row["gpu_memory_mb"] = torch.cuda.max_memory_allocated(fit.device) / 2**20 if amp else 0.0
+    cuda = fit.device.type == "cuda"
+    row["gpu_memory_mb"] = torch.cuda.max_memory_allocated(fit.device) / 2**20 if cuda else 0.0
     if result.loss_components:
         row["loss_components"] = result.loss_components
     return row
@@ -282,7 +283,7 @@ def _evaluate(fit: Fit, loader: Any) -> dict[str, Any]:
         metric_type=cfg.validation_metric_type,
         iou_threshold=cfg.validation_iou_threshold,
         mask_threshold=cfg.mask_pixel_score_threshold,
-        amp=fit.scaler is not None,
+        precision=fit.precision,
     )
 
 

@@ -67,10 +67,12 @@ def _to_device(batch: Any, device: torch.device, non_blocking: bool) -> Any:
     return batch
 
 
-def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
-    if not enabled:
+def _autocast(
+    device: torch.device, dtype: torch.dtype | None
+) -> contextlib.AbstractContextManager:
+    if dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.float16)
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def _forward_loss(
@@ -119,6 +121,7 @@ def train_one_epoch(
     epoch: int = 1,
     on_batch_end: Callable[[int, int, float], None] | None = None,
     ema: Any = None,
+    precision: torch.dtype | None = None,
 ) -> EpochMetrics:
     """Train ``model`` for one pass over ``loader``.
 
@@ -138,6 +141,8 @@ def train_one_epoch(
         epoch: Epoch number, for the result.
         on_batch_end: ``f(batch_index, num_batches, loss)`` after each batch (progress bars).
         ema: A :class:`~automl_nb.training._ema.ModelEma` updated after every optimizer step.
+        precision: The autocast dtype of the forward pass (``None``: fp32, or fp16 when a
+            ``scaler`` is given); see :mod:`automl_nb.training._precision`.
 
     Returns:
         The epoch's :class:`EpochMetrics`.
@@ -150,6 +155,8 @@ def train_one_epoch(
     loss_fn = loss_fn or torch.nn.CrossEntropyLoss()
     accumulate = max(1, int(gradient_accumulation_step))
     non_blocking = device.type == "cuda"
+    if precision is None and scaler is not None:
+        precision = torch.float16
     model.train()
     optimizer.zero_grad(set_to_none=True)
     try:
@@ -165,7 +172,7 @@ def train_one_epoch(
     for index, (images, targets) in enumerate(loader):
         images = _to_device(images, device, non_blocking)
         targets = _to_device(targets, device, non_blocking)
-        with _autocast(device, scaler is not None):
+        with _autocast(device, precision):
             loss, loss_dict = _forward_loss(model, images, targets, detection, loss_fn)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
@@ -218,7 +225,7 @@ def predict_batches(
     *,
     device: torch.device | str,
     task: Task | str,
-    amp: bool = False,
+    precision: torch.dtype | None = None,
     mask_threshold: float = 0.5,
 ) -> tuple[Any, Any]:
     """Run the model in eval mode over ``loader`` and gather outputs and targets on the CPU.
@@ -235,7 +242,7 @@ def predict_batches(
     truths: list[Any] = []
     for images, targets in loader:
         images = _to_device(images, device, device.type == "cuda")
-        with _autocast(device, amp):
+        with _autocast(device, precision):
             result = model(images)
         if task.is_classification:
             logits = result.float()
@@ -305,7 +312,7 @@ def evaluate(
     metric_type: str = "voc",
     iou_threshold: float = 0.5,
     mask_threshold: float = 0.5,
-    amp: bool = False,
+    precision: torch.dtype | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``loader`` with :mod:`automl_nb.metrics`.
 
@@ -319,7 +326,7 @@ def evaluate(
             ``none``).
         iou_threshold: Detection ``validation_iou_threshold``.
         mask_threshold: Pixel score cut-off of predicted masks (instance segmentation).
-        amp: Run inference under autocast (CUDA).
+        precision: The autocast dtype of inference (``None``: fp32).
 
     Returns:
         The metrics dict (``accuracy`` / ``iou`` / ``mean_average_precision`` plus per-class
@@ -329,7 +336,7 @@ def evaluate(
 
     task = as_task(task)
     outputs, truths = predict_batches(
-        model, loader, device=device, task=task, amp=amp, mask_threshold=mask_threshold
+        model, loader, device=device, task=task, precision=precision, mask_threshold=mask_threshold
     )
     if task.is_classification:
         return metrics.classification_metrics(

@@ -15,6 +15,19 @@ from automl_nb.sweep import detect_machine
 from automl_nb.testing.processes import kill_job_processes
 
 
+def test_the_probe_keeps_costs_apart_by_the_precision_trials_train_in(tmp_path) -> None:
+    from automl_nb.training._precision import cpu_has_native_bf16
+
+    machine = detect_machine()
+    auto = CostProbe(machine, "image_classification", num_classes=2, cache_dir=tmp_path)
+    auto.cost("resnet18", 32, 4)
+    fp32 = CostProbe(
+        machine, "image_classification", num_classes=2, cache_dir=tmp_path, precision="fp32"
+    )
+    # Where auto means bf16, an fp32 job must not plan from the bf16 measurement.
+    assert fp32.known("resnet18", 32, 4) is not cpu_has_native_bf16()
+
+
 @pytest.fixture(scope="module")
 def colours(tmp_path_factory):
     """40 synthetic two-class 32 px images (learned in an epoch or two)."""

@@ -101,8 +101,13 @@ class YOLOv5(nn.Module):
         self.loss = YoloLoss(num_classes, STRIDES)
 
     def network(self, batch: torch.Tensor) -> list[torch.Tensor]:
-        """Raw head outputs ``[N, A, H, W, 5 + C]`` per level for a letterboxed 0-1 batch."""
-        return YoloNetwork.forward(self, (batch - self.mean) / self.std)  # type: ignore[arg-type]
+        """Raw head outputs ``[N, A, H, W, 5 + C]`` per level for a letterboxed 0-1 batch.
+
+        The outputs are fp32 even under bf16/fp16 autocast: box coordinates and the losses
+        need more than bf16's 8-bit mantissa (a 2-pixel step at 320 px).
+        """
+        raw = YoloNetwork.forward(self, (batch - self.mean) / self.std)  # type: ignore[arg-type]
+        return [level.float() for level in raw]
 
     def _train_size(self) -> int:
         if not self.multi_scale:
