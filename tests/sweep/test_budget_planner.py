@@ -173,3 +173,21 @@ def test_plan_round_trips_and_drives_the_study(tmp_path) -> None:
     models = {c.params["model_name"] for c in plan.candidates}
     assert sampled["model_name"] in models
     assert isinstance(sampled["learning_rate"], float)
+
+
+def test_short_yolov5_runs_get_adamw_and_long_ones_azures_sgd() -> None:
+    from automl_nb.sweep._portfolio import portfolio
+
+    def yolo(data: DataProfile) -> dict:
+        pool = portfolio("image_object_detection", CPU, data, pretrained=False)
+        return next(p for p in pool if p["model_name"] == "yolov5")
+
+    short = yolo(DataProfile(train_images=96, valid_images=32, classes=4))
+    assert short["optimizer"] == "adamw"
+    assert short["learning_rate"] == pytest.approx(0.00125)  # 0.01 / (4 + 4 classes)
+    assert short["training_batch_size"] == 16
+    fewer = yolo(DataProfile(train_images=96, valid_images=32, classes=1))
+    assert fewer["learning_rate"] == pytest.approx(0.002)
+    # 30 epochs of 64-image steps over 40 000 images is past the short-run rule.
+    long = yolo(DataProfile(train_images=40_000, valid_images=4_000, classes=4))
+    assert "optimizer" not in long and "learning_rate" not in long
