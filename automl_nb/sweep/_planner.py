@@ -138,7 +138,7 @@ def _first_trial(
         False,
         (
             f"the first trial is not the default model {model} with its defaults: "
-            f"{default.epochs} epochs at {_size_of(default.params)} px would take "
+            f"{default.epochs} epochs at {_default_size(task)} px would take "
             f"~{duration(default.expected_seconds)}, {share:.0%} of the budget (the rule applies "
             f"up to {DEFAULT_FIRST_SHARE:.0%})"
         ),
@@ -317,6 +317,13 @@ def _expected_total(candidates: list[Candidate], overhead: float, fraction: floa
         share = 1.0 if i == 0 or c.role == "default" else fraction
         total += overhead + share * c.expected_seconds
     return total
+
+
+def _default_size(task: Task) -> int:
+    """The input size of the task's default model with its defaults (yolov5: 640 px)."""
+    from automl_nb.models import get_model_defaults
+
+    return _size_of(get_model_defaults(DEFAULT_MODEL[task], task))
 
 
 def _default_candidate(

@@ -191,3 +191,16 @@ def test_short_yolov5_runs_get_adamw_and_long_ones_azures_sgd() -> None:
     # 30 epochs of 64-image steps over 40 000 images is past the short-run rule.
     long = yolo(DataProfile(train_images=40_000, valid_images=4_000, classes=4))
     assert "optimizer" not in long and "learning_rate" not in long
+
+
+def test_the_reason_for_skipping_the_default_names_its_real_input_size() -> None:
+    plan = plan_automode(
+        "image_object_detection",
+        Budget(seconds=600, max_trials=10),
+        CPU,
+        DataProfile(train_images=96, valid_images=32, classes=4),
+        pretrained=False,
+        cost=table(0.01),
+    )
+    assert not plan.first_is_default
+    assert "yolov5 with its defaults: 30 epochs at 640 px" in plan.first_reason
