@@ -5,6 +5,7 @@ overrides, and the classification ones run to completion with tiny settings."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -122,6 +123,12 @@ def _run(path: Path, tmp_path: Path) -> dict:
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["status"] == "completed", summary
     assert Path(summary["best_model_dir"], "model.pt").is_file()
+    # No failed trial, and every finished trial (yolov5 ones included) has a finite score.
+    for trial in sorted(Path(summary["job_dir"], "trials").iterdir()):
+        status = json.loads((trial / "status.json").read_text(encoding="utf-8"))
+        assert status["state"] in ("completed", "pruned"), (trial.name, status)
+        if status["state"] == "completed":
+            assert math.isfinite(status["best_score"]), (trial.name, status)
     return summary
 
 
