@@ -24,6 +24,7 @@ from typing import Any
 
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
+from automl_nb.training._precision import autocast
 from automl_nb.training._precision import autocast_dtype
 from automl_nb.training._precision import precision_name
 
@@ -223,9 +224,8 @@ def measure_cost(
     images, target = _random_batch(task, batch, size, num_classes, torch_device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     dtype = autocast_dtype(precision, torch_device, task=task, family=cfg.family)
-    autocast = torch.autocast(torch_device.type, dtype=dtype, enabled=dtype is not None)
     model.train()
-    with autocast:
+    with autocast(torch_device, dtype):
         start = time.perf_counter()
         _train_step(model, task, images, target, optimizer)  # warm-up, not timed
         _sync(torch_device)

@@ -10,6 +10,8 @@ gradients and optimizer state stay fp32 in every case.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from automl_nb.errors import ConfigError
@@ -67,3 +69,12 @@ def autocast_dtype(
 def precision_name(dtype: torch.dtype | None) -> str:
     """``fp32``, ``bf16`` or ``fp16`` for an autocast dtype (for logs and ``hyperparameters``)."""
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+
+
+def autocast(
+    device: torch.device | str, dtype: torch.dtype | None
+) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` in ``dtype`` on ``device``'s type; a no-op for ``None`` (fp32)."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=dtype)

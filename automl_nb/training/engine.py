@@ -10,7 +10,6 @@ tensors and of target dicts (see :class:`automl_nb.data._datasets.DetectionDatas
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ import torch
 from automl_nb.errors import JobError
 from automl_nb.tasks import Task
 from automl_nb.tasks import as_task
+from automl_nb.training._precision import autocast
 
 
 class NonFiniteLossError(JobError):
@@ -65,14 +65,6 @@ def _to_device(batch: Any, device: torch.device, non_blocking: bool) -> Any:
     if isinstance(batch, (list, tuple)):
         return [_to_device(v, device, non_blocking) for v in batch]
     return batch
-
-
-def _autocast(
-    device: torch.device, dtype: torch.dtype | None
-) -> contextlib.AbstractContextManager:
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
 
 
 def _forward_loss(
@@ -172,7 +164,7 @@ def train_one_epoch(
     for index, (images, targets) in enumerate(loader):
         images = _to_device(images, device, non_blocking)
         targets = _to_device(targets, device, non_blocking)
-        with _autocast(device, precision):
+        with autocast(device, precision):
             loss, loss_dict = _forward_loss(model, images, targets, detection, loss_fn)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
@@ -242,7 +234,7 @@ def predict_batches(
     truths: list[Any] = []
     for images, targets in loader:
         images = _to_device(images, device, device.type == "cuda")
-        with _autocast(device, precision):
+        with autocast(device, precision):
             result = model(images)
         if task.is_classification:
             logits = result.float()
