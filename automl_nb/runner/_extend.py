@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 from automl_nb.errors import JobError
@@ -11,14 +12,19 @@ from automl_nb.runner._layout import JobPaths
 
 def write_plan(paths: JobPaths) -> Any:
     """AutoMode: plan the job's sweep into ``plan.json`` (the cost probe is cached in the
-    workspace); returns the :class:`~automl_nb.sweep.Plan`, or ``None`` for other jobs."""
+    workspace); returns the :class:`~automl_nb.sweep.Plan`, or ``None`` for other jobs.
+
+    The job's clock (``timeout_minutes``) starts here, before the data profile and the cost
+    probe, so planning counts against the budget it plans for."""
     from automl_nb.config import load_job
+    from automl_nb.runner._status import StatusRecorder
     from automl_nb.sweep import is_automode
     from automl_nb.sweep import plan_job
 
     spec = load_job(paths.job_yaml)  # data paths made absolute
     if not is_automode(spec):
         return None
+    StatusRecorder(paths).job(started=time.time())
     plan = plan_job(spec, workspace=paths.root.parent.parent)
     plan.save(paths.root)
     return plan

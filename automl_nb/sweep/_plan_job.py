@@ -4,8 +4,10 @@ pretrained weights can be had, probe the costs, and call the planner."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from automl_nb.sweep._budget import Budget
 from automl_nb.sweep._budget import DataProfile
 from automl_nb.sweep._limits import DEFAULT_TIMEOUT_MINUTES
 from automl_nb.sweep._plan_object import Plan
+from automl_nb.sweep._plan_object import duration
 from automl_nb.sweep._planner import plan_automode
 from automl_nb.sweep._portfolio import portfolio
 from automl_nb.sweep._probe import GFLOPS_224
@@ -31,9 +34,9 @@ DOCTOR_SAMPLE = 2000
 NO_PRETRAINED = '{"use_pretrained": false}'
 # A model whose estimated training step takes longer is estimated from GFLOPs, not probed.
 MAX_PROBE_STEP_SECONDS = 3.0
-# The probe measures until it has spent this share of the job's budget (20 to 60 s; planning
-# comes before the job's clock starts); later models are scaled or estimated from GFLOPs.
-# Its results are cached.
+# The probe measures until it has spent this share of the job's budget (20 to 60 s); later
+# models are scaled or estimated from GFLOPs. Its results are cached. The job's clock starts
+# before planning, so the sweep is planned for what the planning left of the budget.
 PROBE_SHARE = 0.1
 MIN_PROBE_SECONDS = 20.0
 MAX_PROBE_SECONDS = 60.0
@@ -138,6 +141,7 @@ def plan_job(
     """
     from automl_nb.config._trial import resolve_trial_config
 
+    planning_started = time.monotonic()
     task = as_task(spec.task)
     machine = machine or detect_machine()
     data = data or profile_data(spec)
@@ -166,7 +170,17 @@ def plan_job(
             # slow to probe here (the default ViT on a CPU) are estimated from.
             first = pool[0]
             cost(first["model_name"], _size(first), int(first["training_batch_size"]))
-        plan = _plan(spec, task, machine, data, pretrained, cost)
+        plan = plan_automode(task, budget, machine, data, pretrained=pretrained, cost=cost)
+        spent = time.monotonic() - planning_started
+        if not unbounded and spent >= 1.0:
+            # Planned again from the measured (now cached) costs, for the budget that is left.
+            left = dataclasses.replace(budget, seconds=max(1.0, budget.seconds - spent))
+            plan = plan_automode(task, left, machine, data, pretrained=pretrained, cost=cost)
+            plan.budget_seconds = budget.seconds  # the user's, as they set it
+            plan.notes.append(
+                f"planning (data profile and cost probe) took {spent:.0f} s of the budget; "
+                f"the sweep is planned for the {duration(left.seconds)} left"
+            )
     plan.threads = threads
     if thread_note:
         plan.notes.append(thread_note)
@@ -212,14 +226,6 @@ def _keep_user_settings(spec: Any, plan: Plan) -> None:
     if "number_of_epochs" in given:
         plan.epochs = int(params.number_of_epochs)
     plan.notes.append(f"the job's own {', '.join(sorted(given))} apply to every trial")
-
-
-def _plan(
-    spec: Any, task: Any, machine: Machine, data: DataProfile, pretrained: bool, cost: Any
-) -> Plan:
-    return plan_automode(
-        task, Budget.from_limits(spec.limits), machine, data, pretrained=pretrained, cost=cost
-    )
 
 
 @contextlib.contextmanager

@@ -92,6 +92,8 @@ def test_plan_verb_prints_the_plan(tmp_path, colours, capsys, probe_workspace) -
     assert "2.0 min budget (from scratch)" in out
     assert "resnet18" in out and "epochs" in out and "measured now" in out
     assert "not the default model vitb16r224" in out
+    # The probe's time comes out of the budget: the sweep is planned for what is left.
+    assert "planning (data profile and cost probe) took" in out
     assert (workspace / ".cache" / "cost_probe.json").is_file()
 
     assert cli(["plan", job, "--workspace", str(workspace), "--json"]) == 0
@@ -157,6 +159,9 @@ def test_planned_sweep_runs_and_resume_adds_trials(tmp_path, colours, workspace,
     # The planned candidates ran in order (the first is not the default: the budget is short).
     assert first[0].hyperparameters == plan.candidates[0].params
     assert summary["status"] == "completed" and job.best_model_dir is not None
+    # The job's clock started before planning: the probe counts against timeout_minutes.
+    status = json.loads((job.dir / "status.json").read_text(encoding="utf-8"))
+    assert status["started"] < (job.dir / "plan.json").stat().st_mtime
     scores = {t.number: t.best_score for t in first}
     _plan_is_shown(job, plan)
 
