@@ -95,7 +95,8 @@ def portfolio(
 
     Every candidate pins ``model_name``, its input size and batch sizes; from-scratch
     classifiers also pin a learning rate. ``smaller`` shifts from-scratch classifiers that
-    many sizes down (32 and 48 px for budgets too short for 64 px).
+    many sizes down (32 and 48 px for budgets too short for 64 px), or up when negative
+    (96 px first for budgets long enough); candidates shifted past the allowed sizes drop out.
     """
     task = as_task(task)
     sizes = _allowed_sizes(task, machine, data)

@@ -105,6 +105,32 @@ def test_a_tiny_budget_shrinks_the_input_before_the_epochs() -> None:
     assert expected_sweep_seconds(plan) <= BUDGET_USE * 60
 
 
+def test_a_budget_with_epochs_to_spare_starts_one_size_up() -> None:
+    from automl_nb.sweep._planner import LARGER_INPUT_EPOCHS
+
+    def first(seconds_per_gflop: float, data: DataProfile = FRIDGE):
+        plan = plan_automode(
+            "image_classification",
+            Budget(seconds=300, max_trials=10),
+            CPU,
+            data,
+            pretrained=False,
+            cost=table(seconds_per_gflop),
+        )
+        return plan, plan.candidates[0]
+
+    # Fast epochs: 96 px still gets its epochs, so the sweep starts there and says why.
+    plan, lead = first(0.01)
+    assert lead.size == 96 and plan.epochs >= LARGER_INPUT_EPOCHS
+    assert any("inputs start one size above 64 px" in note for note in plan.notes)
+    # Slower epochs: 96 px would get too few, so it stays at 64 px.
+    plan, lead = first(0.1)
+    assert lead.size == 64 and not any("one size above" in note for note in plan.notes)
+    # Images too small to upscale past 64 px stay there whatever the budget.
+    tiny = DataProfile(train_images=100, valid_images=34, classes=4, short_side=40)
+    assert first(0.01, tiny)[1].size == 64
+
+
 def test_azure_rule_first_trial_is_the_default_when_the_budget_allows() -> None:
     # A GPU with pretrained weights and an hour: the default ViT-B with its defaults first.
     plan = plan_automode(
