@@ -18,6 +18,8 @@ from automl_nb.sweep._budget import DataProfile
 from automl_nb.sweep._limits import DEFAULT_TIMEOUT_MINUTES
 from automl_nb.sweep._plan_object import Plan
 from automl_nb.sweep._plan_object import duration
+from automl_nb.sweep._planner import EPOCHS_FROM_SCRATCH
+from automl_nb.sweep._planner import EPOCHS_PRETRAINED
 from automl_nb.sweep._planner import plan_automode
 from automl_nb.sweep._portfolio import portfolio
 from automl_nb.sweep._probe import GFLOPS_224
@@ -156,7 +158,7 @@ def plan_job(
     )
     budget = Budget.from_limits(spec.limits)
     unbounded = budget.seconds >= DEFAULT_TIMEOUT_MINUTES * 60
-    cost = _cost_function(probe, task, machine, budget.seconds)
+    cost = _cost_function(probe, task, machine, budget, data, pretrained)
     if unbounded:
         cost = _no_probe  # nothing to fit: every candidate runs its epochs
     pool = portfolio(task, machine, data, pretrained=pretrained)
@@ -260,12 +262,22 @@ def _fastest_threads(probe: CostProbe, params: dict[str, Any], cores: int) -> tu
 
 
 def _cost_function(
-    probe: CostProbe, task: Any, machine: Machine, budget_seconds: float
+    probe: CostProbe,
+    task: Any,
+    machine: Machine,
+    budget: Budget,
+    data: DataProfile,
+    pretrained: bool,
 ) -> Callable[[str, int, int], Any]:
     """``cost(model, size, batch)`` for the planner: measured while the probe's time lasts
     (and a training step is short enough), else scaled from a known size of the same model,
-    else estimated from GFLOPs and a model that was measured."""
+    else estimated from GFLOPs and a model that was measured. A model whose warm-up step
+    shows it cannot train its minimum epochs in the budget is not measured further."""
+    budget_seconds = budget.seconds
     probe_budget = min(MAX_PROBE_SECONDS, max(MIN_PROBE_SECONDS, PROBE_SHARE * budget_seconds))
+    min_epochs = (EPOCHS_PRETRAINED if pretrained else EPOCHS_FROM_SCRATCH)[0]
+    trial_seconds = min(budget_seconds, budget.trial_seconds)
+    give_up_above = trial_seconds / (max(1, data.train_images) * min_epochs)
     batch = 16
     reference: list[tuple[str, int]] = []
 
@@ -283,8 +295,8 @@ def _cost_function(
     def cost(model: str, size: int, _batch: int) -> Any:
         known = probe.known(model, size, batch)
         if known or (probe.seconds <= probe_budget and not too_slow(model, size)):
-            result = probe.cost(model, size, batch)
-            if not reference:
+            result = probe.cost(model, size, batch, give_up_above=give_up_above)
+            if not reference and result.measured:
                 reference.append((model, size))
             return result
         sizes = [] if _fixed_size(model, task) else probe.known_sizes(model, batch)
@@ -293,7 +305,7 @@ def _cost_function(
             return probe.scaled(model, size, nearest, batch)
         if reference and model in GFLOPS_224 and reference[0][0] in GFLOPS_224:
             return probe.estimated(model, size, reference[0], batch)
-        return probe.cost(model, size, batch)
+        return probe.cost(model, size, batch, give_up_above=give_up_above)
 
     return cost
 
@@ -323,7 +335,13 @@ def _probe_lines(probe: CostProbe) -> list[str]:
             f"{model} @ {size} px on {device}: {entry.get('train', 0):.4f} s train, "
             f"{entry.get('eval', 0):.4f} s eval ({how}, batch {batch})"
         )
-    if probe.measured:
+    for key, cost in probe.gave_up.items():
+        _, device, _, model, size, batch = key.split("|")
+        lines.append(
+            f"{model} @ {size} px on {device}: > {cost.train:.4f} s train (one warm-up step: "
+            "too slow for its minimum epochs in the budget)"
+        )
+    if probe.measured or probe.gave_up:
         lines.append(f"probe time: {probe.seconds:.1f} s")
     return lines
 

@@ -76,6 +76,24 @@ def test_probe_measures_once_then_reads_its_cache(tmp_path) -> None:
     assert not scaled.measured and scaled.train == pytest.approx(4 * cost.train)
 
 
+def test_probe_gives_up_on_a_model_too_slow_for_the_budget(tmp_path) -> None:
+    probe = CostProbe(detect_machine(), "image_classification", num_classes=2, cache_dir=tmp_path)
+    # Any real step costs more than a nanosecond per image: the warm-up step decides.
+    bound = probe.cost("resnet18", 32, 4, give_up_above=1e-9)
+    assert not bound.measured and bound.train > 1e-9
+    assert probe.measured == [] and len(probe.gave_up) == 1
+    seconds = probe.seconds
+    assert probe.cost("resnet18", 32, 4, give_up_above=1e-9) == bound
+    assert probe.seconds == seconds  # asked again, not probed again
+    # A lower bound is not a measurement: the cache does not keep it.
+    assert not CostProbe(
+        detect_machine(), "image_classification", num_classes=2, cache_dir=tmp_path
+    ).known("resnet18", 32, 4)
+    # With room in the budget, the same model is measured in full.
+    fresh = CostProbe(detect_machine(), "image_classification", num_classes=2)
+    assert fresh.cost("resnet18", 32, 4, give_up_above=10.0).measured
+
+
 @pytest.fixture(scope="module")
 def probe_workspace(tmp_path_factory):
     """One workspace for the plan tests: the second plan reads the first one's probe."""
