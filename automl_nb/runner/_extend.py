@@ -10,12 +10,12 @@ from automl_nb.errors import JobError
 from automl_nb.runner._layout import JobPaths
 
 
-def write_plan(paths: JobPaths) -> Any:
+def write_plan(paths: JobPaths, *, started: float | None = None) -> Any:
     """AutoMode: plan the job's sweep into ``plan.json`` (the cost probe is cached in the
     workspace); returns the :class:`~automl_nb.sweep.Plan`, or ``None`` for other jobs.
 
-    The job's clock (``timeout_minutes``) starts here, before the data profile and the cost
-    probe, so planning counts against the budget it plans for."""
+    The job's clock (``timeout_minutes``) starts at ``started`` (default: now), before the
+    data profile and the cost probe, so planning counts against the budget it plans for."""
     from automl_nb.config import load_job
     from automl_nb.runner._status import StatusRecorder
     from automl_nb.sweep import is_automode
@@ -24,8 +24,9 @@ def write_plan(paths: JobPaths) -> Any:
     spec = load_job(paths.job_yaml)  # data paths made absolute
     if not is_automode(spec):
         return None
-    StatusRecorder(paths).job(started=time.time())
-    plan = plan_job(spec, workspace=paths.root.parent.parent)
+    started = time.time() if started is None else started
+    StatusRecorder(paths).job(started=started)
+    plan = plan_job(spec, workspace=paths.root.parent.parent, started=started)
     plan.save(paths.root)
     return plan
 

@@ -431,11 +431,12 @@ def submit(
     """
     from automl_nb.config import load_job
 
+    started = time.time()  # the data checks count against timeout_minutes too
     if not hasattr(spec, "task"):
         spec = load_job(spec)
     _preflight(spec)
     paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
-    write_plan(paths)
+    write_plan(paths, started=started)
     _start_controller(paths)
     return Job(paths.root)
 
@@ -455,11 +456,12 @@ def run_job(
     from automl_nb.config import load_job
     from automl_nb.runner._controller import JobController
 
+    started = time.time()  # the data checks count against timeout_minutes too
     if not hasattr(spec, "task"):
         spec = load_job(spec)
     _preflight(spec)
     paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
-    plan = write_plan(paths)
+    plan = write_plan(paths, started=started)
     if plan is not None and on_plan is not None:
         on_plan(plan)
     JobController(paths.root, on_event=on_event).run()

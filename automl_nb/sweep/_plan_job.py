@@ -126,6 +126,7 @@ def plan_job(
     machine: Machine | None = None,
     data: DataProfile | None = None,
     measure: Callable[..., Any] | None = None,
+    started: float | None = None,
 ) -> Plan:
     """AutoMode's :class:`Plan` for ``spec`` on this machine.
 
@@ -137,13 +138,16 @@ def plan_job(
         machine: The machine (default: this one).
         data: The data profile (default: read the job's data with the dataset doctor).
         measure: The cost measurement (default: the real probe).
+        started: When the job's clock started (``time.time()``; default: now). The time
+            since then (the data checks before planning) counts as planning time.
 
     Returns:
         The plan.
     """
     from automl_nb.config._trial import resolve_trial_config
 
-    planning_started = time.monotonic()
+    already = max(0.0, time.time() - started) if started is not None else 0.0
+    planning_started = time.monotonic() - already
     task = as_task(spec.task)
     machine = machine or detect_machine()
     data = data or profile_data(spec)
@@ -180,7 +184,7 @@ def plan_job(
             plan = plan_automode(task, left, machine, data, pretrained=pretrained, cost=cost)
             plan.budget_seconds = budget.seconds  # the user's, as they set it
             plan.notes.append(
-                f"planning (data profile and cost probe) took {spent:.0f} s of the budget; "
+                f"planning (data checks, profile and cost probe) took {spent:.0f} s of the budget; "
                 f"the sweep is planned for the {duration(left.seconds)} left"
             )
     plan.threads = threads

@@ -111,7 +111,7 @@ def test_plan_verb_prints_the_plan(tmp_path, colours, capsys, probe_workspace) -
     assert "resnet18" in out and "epochs" in out and "measured now" in out
     assert "not the default model vitb16r224" in out
     # The probe's time comes out of the budget: the sweep is planned for what is left.
-    assert "planning (data profile and cost probe) took" in out
+    assert "planning (data checks, profile and cost probe) took" in out
     assert (workspace / ".cache" / "cost_probe.json").is_file()
 
     assert cli(["plan", job, "--workspace", str(workspace), "--json"]) == 0
@@ -209,3 +209,33 @@ def _plan_is_shown(job, plan) -> None:
     dashboard = Dashboard(job, start=False)
     assert f"<summary>{plan.headline()}</summary>" in dashboard.plan.value
     assert plan.headline() in dashboard.static_html()
+
+
+def test_time_before_planning_counts_against_the_budget(tmp_path, colours) -> None:
+    """The data checks that run before the plan are on the job's clock too: a job whose
+    clock started 90 s ago plans its sweep for the 3.5 minutes left of 5, not for 5."""
+    import time
+
+    from automl_nb.config import load_job
+    from automl_nb.sweep import Cost
+    from automl_nb.sweep import DataProfile
+    from automl_nb.sweep import Machine
+    from automl_nb.sweep._plan_job import plan_job
+
+    spec = load_job(write_job(tmp_path, colours, "{max_trials: 4, timeout_minutes: 5}"))
+    data = DataProfile(train_images=100, valid_images=34, classes=4, short_side=113)
+
+    def measure(model, task, size, **_):
+        return Cost(0.004 * (size / 64) ** 2, 0.001 * (size / 64) ** 2)
+
+    def plan(started=None):
+        return plan_job(
+            spec, machine=Machine(cpu_cores=1), data=data, measure=measure, started=started
+        )
+
+    fresh, late = plan(), plan(started=time.time() - 90)
+    assert late.budget_seconds == fresh.budget_seconds == 300
+    note = next(n for n in late.notes if n.startswith("planning"))
+    assert "took 90 s" in note and "3.5 min left" in note
+    assert late.expected_seconds < fresh.expected_seconds
+    assert late.epochs < fresh.epochs
