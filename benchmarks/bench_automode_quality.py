@@ -11,7 +11,7 @@ Both contestants run the way a user runs them, ``automl-vision run JOB.yml --jso
 fresh process, from scratch (``use_pretrained: false``):
 
 * **AutoMode**: ``limits: {max_trials: N, timeout_minutes: M}``, no search space. Its
-  planning (data profile and cost probe) counts against the ``M`` minutes, as for any job.
+  planning (data checks, profile and cost probe) counts against the ``M`` minutes, as for any job.
 * **hand-tuned**: one trial of a fixed configuration (classification: resnet18, crop 64,
   lr 0.05, no early stopping; detection: yolov5 small at 320 px) with as many epochs as fit
   in the same ``M`` minutes: ``number_of_epochs`` is 1.3 x 90% of the budget over the epoch time
