@@ -381,6 +381,19 @@ def _absolute_data_paths(spec: Any) -> Any:
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
+def _prepare_and_plan(spec: Any, workspace: Any, storage: str | None) -> tuple[JobPaths, Any]:
+    """Check the job, write its folder and (AutoMode) its plan. The job's clock starts
+    before the data checks, so they count against ``timeout_minutes`` like planning."""
+    from automl_nb.config import load_job
+
+    started = time.time()
+    if not hasattr(spec, "task"):
+        spec = load_job(spec)
+    _preflight(spec)
+    paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
+    return paths, write_plan(paths, started=started)
+
+
 def _preflight(spec: Any) -> None:
     """Stop a job that cannot run before any folder or kernel exists; log the warnings."""
     import logging
@@ -429,14 +442,7 @@ def submit(
         >>> job.wait()  # doctest: +SKIP
         'completed'
     """
-    from automl_nb.config import load_job
-
-    started = time.time()  # the data checks count against timeout_minutes too
-    if not hasattr(spec, "task"):
-        spec = load_job(spec)
-    _preflight(spec)
-    paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
-    write_plan(paths, started=started)
+    paths, _ = _prepare_and_plan(spec, workspace, storage)
     _start_controller(paths)
     return Job(paths.root)
 
@@ -453,15 +459,9 @@ def run_job(
 
     ``on_plan`` is called with AutoMode's :class:`~automl_nb.sweep.Plan` before training.
     """
-    from automl_nb.config import load_job
     from automl_nb.runner._controller import JobController
 
-    started = time.time()  # the data checks count against timeout_minutes too
-    if not hasattr(spec, "task"):
-        spec = load_job(spec)
-    _preflight(spec)
-    paths = prepare_job_dir(spec, workspace=workspace, storage=storage)
-    plan = write_plan(paths, started=started)
+    paths, plan = _prepare_and_plan(spec, workspace, storage)
     if plan is not None and on_plan is not None:
         on_plan(plan)
     JobController(paths.root, on_event=on_event).run()
